@@ -1,0 +1,54 @@
+"""Infrastructure settings (URLs, keys, locations), read once from ``MATCHCAST_*`` variables.
+
+Modelling knobs live in ``params.yaml`` (DVC-tracked); this module holds only what
+differs between machines. Bad values fail fast at start-up.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_FOOTBALL_DATA = "https://www.football-data.co.uk"
+
+
+class Settings(BaseSettings):
+    """Environment-driven infrastructure configuration."""
+
+    model_config = SettingsConfigDict(env_prefix="MATCHCAST_", extra="ignore")
+
+    football_data: str | None = Field(
+        default=None,
+        description="Base of the football-data.co.uk archive: URL or local folder. "
+        "Overrides data.football_data in params.yaml when set.",
+    )
+    database_url: str = Field(default="sqlite:///data/matchcast.db")
+    mlflow_tracking_uri: str = Field(default="sqlite:///mlflow.db")
+    mlflow_artifact_root: str = Field(default="mlartifacts")
+    redis_url: str | None = Field(default=None, description="Optional shared cache for serving.")
+    broker_url: str | None = Field(
+        default=None, description="Celery broker; unset means the in-process job runner."
+    )
+    api_key: str | None = Field(default=None, description="Key for the /admin endpoints.")
+    cors_origins: list[str] = Field(default_factory=list)
+    predictions_path: str = Field(default="data/predictions/predictions.parquet")
+    model_metadata_path: str = Field(default="data/predictions/model.json")
+    http_timeout_s: float = Field(default=30.0, gt=0)
+    http_retries: int = Field(default=4, ge=0, le=20)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_dialect(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError(
+                f"MATCHCAST_DATABASE_URL must be an sqlite:// or postgresql:// URL, got {value!r}"
+            )
+        return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings (read from the environment on first use)."""
+    return Settings()
