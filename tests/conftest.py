@@ -50,7 +50,9 @@ def shared_archive() -> Path:
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     """URL of a real PostgreSQL database (``test`` on this machine)."""
-    url = os.environ.get("MATCHCAST_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    url = os.environ.get(
+        "MATCHCAST_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    )
     require_service("PostgreSQL", "127.0.0.1", 5432)
     return url
 

@@ -1,0 +1,61 @@
+# Two set-up commands: `make run` and `make test`. Everything else is a helper target.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.matchcast-installed
+UV_VERSION := 0.13.8
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Use the shared offline archive when it sits beside the checkout (developer machines, CI);
+# otherwise params.yaml's data.football_data (the live site) applies.
+SHARED_ARCHIVE := $(abspath ../shared/data/football-data)
+ifneq ($(wildcard $(SHARED_ARCHIVE)/mmz4281),)
+export MATCHCAST_FOOTBALL_DATA ?= $(SHARED_ARCHIVE)
+endif
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: help run test setup pipeline serve lint typecheck unit clean-outputs
+
+help:
+	@echo "make run   - install into .venv, run the pipeline (dvc repro), serve API + dashboard"
+	@echo "make test  - install into .venv, run ruff, mypy and every test"
+
+# Re-installs only when the lock or the project metadata changed.
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	@$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	@$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+pipeline: setup
+	@$(BIN)/dvc repro
+	@$(BIN)/matchcast summary
+
+serve: setup
+	@echo "API:        http://$(HOST):$(PORT)/docs"
+	@echo "Dashboard:  http://$(HOST):$(PORT)/"
+	@echo "Metrics:    http://$(HOST):$(PORT)/metrics"
+	@$(BIN)/matchcast serve --host $(HOST) --port $(PORT)
+
+run: pipeline serve
+
+lint: setup
+	@$(BIN)/ruff check src tests benchmarks dags
+	@$(BIN)/ruff format --check src tests benchmarks dags
+
+typecheck: setup
+	@$(BIN)/mypy
+
+test: setup lint typecheck
+	@$(BIN)/pytest -q
+
+clean-outputs:
+	rm -rf data reports/*.json reports/*.csv mlruns mlartifacts mlflow.db

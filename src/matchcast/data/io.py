@@ -1,0 +1,46 @@
+"""Atomic file writes: a reader never sees a partial file."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Write a frame as parquet atomically."""
+    atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Write a frame as CSV atomically."""
+    atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
+
+
+def write_json(payload: dict[str, Any], path: Path) -> None:
+    """Write JSON atomically (sorted keys, indented, NaN-free)."""
+    text = json.dumps(payload, indent=2, sort_keys=True, default=str, allow_nan=False)
+
+    def _write(tmp: Path) -> None:
+        tmp.write_text(text + "\n")
+
+    atomic_write(path, _write)

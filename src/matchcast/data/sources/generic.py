@@ -1,0 +1,104 @@
+"""A generic results CSV for any other source.
+
+Required columns: ``date`` (ISO), ``league``, ``season``, ``home_team``, ``away_team``,
+``home_goals``, ``away_goals`` (empty = not yet played). Optional: ``time`` (HH:MM, UTC
+unless the source says otherwise), ``odds_home``, ``odds_draw``, ``odds_away``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from matchcast.data import columns as c
+from matchcast.data import normalize as n
+from matchcast.data.sources.csvtext import LINE, RawTable, read_text_table
+
+SOURCE_GENERIC = "generic"
+TEXT_COLUMNS = ("date", "league", "season", "home_team", "away_team", "time")
+REQUIRED = ("date", "league", "season", "home_team", "away_team", "home_goals", "away_goals")
+
+
+class GenericFormatError(ValueError):
+    """The file lacks a required column."""
+
+
+def read_generic_rows(payload: bytes, source_file: str) -> RawTable:
+    """Read a generic results file into raw columns (lower-cased names) with provenance.
+
+    Raises:
+        GenericFormatError: A required column is missing (named in the message).
+    """
+    table = read_text_table(payload, source_file, text_columns=TEXT_COLUMNS)
+    frame = table.frame.rename(columns=lambda name: str(name).strip().lower())
+    missing = [name for name in REQUIRED if name not in frame.columns]
+    if missing:
+        raise GenericFormatError(f"{source_file}: missing required column(s) {', '.join(missing)}")
+    frame = frame.assign(_file=source_file)
+    return RawTable(
+        frame,
+        table.header,
+        table.encoding,
+        table.had_bom,
+        table.crlf,
+        table.blank_lines,
+        table.issues,
+    )
+
+
+def to_canonical_generic(raw: pd.DataFrame, timezone: str = "UTC") -> pd.DataFrame:
+    """Normalise raw generic rows (one or many files) into canonical rows."""
+    if raw.empty:
+        return n.empty_canonical()
+    raw = raw.reset_index(drop=True)
+    out = pd.DataFrame(index=raw.index)
+    dates = n.parse_iso_dates(raw["date"].astype("string"))
+    home = raw["home_team"].astype("string").str.strip()
+    away = raw["away_team"].astype("string").str.strip()
+    home_id, away_id = n.slugify(home), n.slugify(away)
+    league = raw["league"].astype("string").str.strip()
+    kickoff, known = n.kickoffs(
+        dates, raw["time"].astype("string") if "time" in raw.columns else None, timezone
+    )
+    home_goals, away_goals = n.to_float(raw, "home_goals"), n.to_float(raw, "away_goals")
+    out[c.MATCH_ID] = n.match_ids(league, dates, home_id, away_id)
+    out[c.LEAGUE] = league
+    out[c.SEASON] = n.normalize_season_label(raw["season"].astype("string"))
+    out[c.DATE] = dates
+    out[c.KICKOFF] = kickoff
+    out[c.TIME_KNOWN] = known.to_numpy()
+    out[c.HOME_TEAM] = home
+    out[c.AWAY_TEAM] = away
+    out[c.HOME_ID] = home_id.replace("", pd.NA)
+    out[c.AWAY_ID] = away_id.replace("", pd.NA)
+    out[c.HOME_GOALS] = home_goals
+    out[c.AWAY_GOALS] = away_goals
+    out[c.RESULT] = n.result_from_goals(home_goals, away_goals)
+    out[c.STATUS] = pd.Series(pd.NA, index=raw.index, dtype="string")
+    for name in c.STAT_COLUMNS:
+        out[name] = np.nan
+    for name in c.ODDS_PRE:
+        out[name] = np.nan
+    out[c.ODDS_PRE_SOURCE] = pd.Series(pd.NA, index=raw.index, dtype="string")
+    odds, labels = n.first_complete_triple(
+        raw, [(SOURCE_GENERIC, ("odds_home", "odds_draw", "odds_away"))]
+    )
+    for i, name in enumerate(c.ODDS_CLOSE):
+        out[name] = odds[:, i]
+    out[c.ODDS_CLOSE_SOURCE] = labels
+    out[c.SOURCE] = SOURCE_GENERIC
+    out[c.SOURCE_FILE] = raw["_file"].astype("string")
+    out[c.SOURCE_LINE] = raw[LINE].astype("int64").to_numpy()
+    return out[list(c.CANONICAL_COLUMNS)]
+
+
+def parse_generic_file(
+    payload: bytes, source_file: str, timezone: str = "UTC"
+) -> tuple[pd.DataFrame, RawTable]:
+    """Parse one generic results file into canonical rows.
+
+    Raises:
+        GenericFormatError: A required column is missing (named in the message).
+    """
+    table = read_generic_rows(payload, source_file)
+    return to_canonical_generic(table.frame, timezone), table

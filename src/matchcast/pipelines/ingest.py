@@ -1,0 +1,39 @@
+"""DVC stage ``ingest``: read every configured source into ``raw_matches.parquet``."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import typer
+
+from matchcast.config import get_settings
+from matchcast.data.ingest import ingest
+from matchcast.data.io import write_csv, write_json, write_parquet
+from matchcast.data.params import load_data_params
+from matchcast.data.sources.fetch import Fetcher
+
+logger = logging.getLogger(__name__)
+
+
+def main(
+    params: Path = typer.Option(Path("params.yaml"), help="Params file (its data: section)."),
+    cache: Path = typer.Option(..., help="Download cache folder, keyed by URL."),
+    out: Path = typer.Option(..., help="Canonical rows as parsed (parquet)."),
+    quarantine: Path = typer.Option(..., help="Rows repaired or dropped while parsing (CSV)."),
+    report: Path = typer.Option(..., help="Per-file ingest report (JSON)."),
+) -> None:
+    """Fetch (or read locally) every configured file and parse it into canonical rows."""
+    started = time.perf_counter()
+    settings = get_settings()
+    data_params = load_data_params(params, settings.football_data)
+    fetcher = Fetcher(cache, timeout_s=settings.http_timeout_s, retries=settings.http_retries)
+    result = ingest(data_params, fetcher)
+    write_parquet(result.matches, out)
+    write_csv(result.issues, quarantine)
+    result.report["seconds"] = round(time.perf_counter() - started, 2)
+    write_json(result.report, report)
+    logger.info(
+        "ingest wrote %d rows to %s in %.1fs", len(result.matches), out, result.report["seconds"]
+    )
