@@ -11,22 +11,28 @@ import pandas as pd
 from matchcast.data import columns as c
 
 SITE_TIMEZONE = "Europe/London"  # football-data.co.uk gives UK local times
+# Letters that Unicode decomposition does not reduce to ASCII (they would vanish otherwise).
+_UNDECOMPOSABLE = str.maketrans(
+    {"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ð": "d", "ł": "l", "ı": "i", "þ": "th"}
+)
 
 
 def slugify(names: pd.Series) -> pd.Series:
     """Stable URL-safe ids from names: ASCII-folded, lower case, ``-`` between words.
 
-    ``"Nott'm Forest"`` → ``"nott-m-forest"``; ``"Köln"`` → ``"koln"``.
+    ``"Nott'm Forest"`` → ``"nott-m-forest"``; ``"Köln"`` → ``"koln"``;
+    ``"Preußen Münster"`` → ``"preussen-munster"``; ``"King’s Lynn"`` → ``"king-s-lynn"``
+    (any other symbol separates words, as ``'`` does).
     """
     folded = (
         names.astype("string")
+        .str.lower()
+        .str.translate(_UNDECOMPOSABLE)
         .str.normalize("NFKD")
-        .str.encode("ascii", errors="ignore")
-        .str.decode("ascii")
+        .str.replace(r"[\u0300-\u036f]", "", regex=True)  # the accents split off by NFKD
     )
     return (
-        folded.str.lower()
-        .str.replace(r"[^a-z0-9]+", "-", regex=True)
+        folded.str.replace(r"[^a-z0-9]+", "-", regex=True)
         .str.strip("-")
         .astype("string")
     )
@@ -42,10 +48,11 @@ def parse_day_first_dates(values: pd.Series) -> pd.Series:
         .str.strip()
         .str.extract(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})$")
     )
-    day = pd.to_numeric(parts[0], errors="coerce")
-    month = pd.to_numeric(parts[1], errors="coerce")
-    year = pd.to_numeric(parts[2], errors="coerce")
-    two_digit = parts[2].str.len() == 2
+    # float, not nullable Int64: a non-matching value must become NaN (then NaT), not <NA>
+    day = pd.to_numeric(parts[0], errors="coerce").astype("float64")
+    month = pd.to_numeric(parts[1], errors="coerce").astype("float64")
+    year = pd.to_numeric(parts[2], errors="coerce").astype("float64")
+    two_digit = (parts[2].str.len() == 2).fillna(False).to_numpy(dtype=bool)
     year = year.where(~two_digit, np.where(year < 50, 2000 + year, 1900 + year))
     frame = pd.DataFrame({"year": year, "month": month, "day": day})
     return pd.to_datetime(frame, errors="coerce").astype("datetime64[ns]")
@@ -105,8 +112,9 @@ def seasons_between(first: str, last: str) -> list[str]:
 
 def split_season_of(dates: pd.Series) -> pd.Series:
     """The split-year (July–June) season label of each date."""
-    year = dates.dt.year - (dates.dt.month < 7).astype(int)
-    label = year.astype(str) + "-" + ((year + 1) % 100).astype(str).str.zfill(2)
+    # Int64, so a missing date gives a missing label, not "2024.0-25.0" for every row
+    year = (dates.dt.year - (dates.dt.month < 7).astype(int)).astype("Int64")
+    label = year.astype("string") + "-" + ((year + 1) % 100).astype("string").str.zfill(2)
     return pd.Series(label, index=dates.index, dtype="string")
 
 

@@ -46,6 +46,13 @@ def _contract_failures(raw: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
         row_contract(as_of).validate(raw, lazy=True)
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
+        # No row index: a missing or mistyped column, or a check that could not run at all.
+        table_level = cases[cases["index"].isna()]
+        if not table_level.empty:  # the whole source is unusable
+            raise GateError(
+                "contract failed for the whole table: "
+                + "; ".join(f"{r.check} ({r.failure_case})" for r in table_level.itertuples())
+            ) from errors
         cases = cases[cases["index"].notna()].copy()
         column = cases["column"].astype("string").fillna("")
         check = cases["check"].astype("string")
@@ -55,11 +62,6 @@ def _contract_failures(raw: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
             column + ": " + check,
         )
         cases["index"] = cases["index"].astype("int64")
-        table_level = cases[cases["index"] < 0]
-        if not table_level.empty:  # a missing or mistyped column: the whole source is unusable
-            raise GateError(
-                f"contract failed for the whole table: {table_level['reason'].tolist()}"
-            ) from errors
         return pd.DataFrame({"index": cases["index"], "reason": cases["reason"]})
     return pd.DataFrame({"index": pd.Series(dtype="int64"), "reason": pd.Series(dtype="object")})
 
@@ -228,7 +230,7 @@ def validate_matches(
         raise GateError(
             f"{len(over)} file(s) exceed the bad-row gate of {max_bad_row_share:.2%}: "
             + "; ".join(
-                f"{f} {r.dropped}/{r.rows} ({r.share:.2%})" for f, r in over.head(10).iterrows()
+                f"{f} {int(r.dropped)}/{int(r.rows)} ({r.share:.2%})" for f, r in over.head(10).iterrows()
             )
             + " — see the quarantine file for each row's reason"
         )

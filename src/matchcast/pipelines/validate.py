@@ -9,10 +9,8 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from matchcast.config import get_settings
 from matchcast.data.io import write_csv, write_json, write_parquet
 from matchcast.data.params import load_data_params, load_section
-from matchcast.data.store import sync_store
 from matchcast.data.validation import GateError, validate_matches
 
 logger = logging.getLogger(__name__)
@@ -27,7 +25,6 @@ def main(
         ..., help="Every dropped or repaired row with its reason (CSV)."
     ),
     report: Path = typer.Option(..., help="Validation summary (JSON)."),
-    store: bool = typer.Option(True, help="Upsert teams and matches into the SQL store."),
 ) -> None:
     """Validate parsed rows against the contracts; fail on a breached gate."""
     started = time.perf_counter()
@@ -41,9 +38,6 @@ def main(
         raise typer.Exit(code=1) from error
     write_parquet(result.matches, out)
     write_csv(result.quarantine, quarantine)
-    if store:
-        url = get_settings().database_url
-        result.report["store"] = {"url": url.split("@")[-1], **sync_store(url, result.matches)}
     result.report["seconds"] = round(time.perf_counter() - started, 2)
     write_json(result.report, report)
     logger.info(

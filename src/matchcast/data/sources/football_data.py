@@ -15,6 +15,7 @@ import pandas as pd
 from matchcast.data import columns as c
 from matchcast.data import normalize as n
 from matchcast.data.sources.csvtext import LINE, RAGGED, RawTable, read_text_table
+from matchcast.data.teams import canonical_team_ids
 
 SOURCE_MAIN = "football-data"
 SOURCE_EXTRA = "football-data-extra"
@@ -119,6 +120,8 @@ def _text(raw: pd.DataFrame, name: str) -> pd.Series:
 def _mapped(values: pd.Series, func: Callable[[pd.Series], pd.Series]) -> pd.Series:
     """Apply a vectorised parser to the distinct values only (dates and names repeat)."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if len(uniques) == 0:  # every value missing: nothing to map back from
+        return func(values)
     parsed = func(pd.Series(uniques))
     result = parsed.take(np.where(codes < 0, 0, codes)).reset_index(drop=True)
     result.index = values.index
@@ -133,8 +136,9 @@ def canonicalize(raw: pd.DataFrame, source: str, extra: bool = False) -> pd.Data
         return n.empty_canonical()
     raw = raw.reset_index(drop=True)
     home, away = _text(raw, "HomeTeam"), _text(raw, "AwayTeam")
-    home_id = _mapped(home, n.slugify).replace("", pd.NA)
-    away_id = _mapped(away, n.slugify).replace("", pd.NA)
+    home_id = canonical_team_ids(_mapped(home, n.slugify), source)
+    away_id = canonical_team_ids(_mapped(away, n.slugify), source)
+    home_id, away_id = home_id.mask(home_id == ""), away_id.mask(away_id == "")
     dates = _mapped(_text(raw, "Date"), n.parse_day_first_dates)
     league = _text(raw, LEAGUE_HINT)
     if not extra:
