@@ -186,9 +186,11 @@ def ingest(params: DataParams, fetcher: Fetcher) -> IngestResult:
     ]
     frames = [f for f in frames if not f.empty]
     if not frames:
+        labels = params.season_labels()  # may be empty: an inverted range or an empty list
+        seasons = f"{labels[0]}..{labels[-1]}" if labels else "(none)"
         raise EmptySourceError(
             f"no rows read from {params.football_data} for leagues {params.leagues} "
-            f"and seasons {params.season_labels()[0]}..{params.season_labels()[-1]}"
+            f"and seasons {seasons}"
         )
     matches = pd.concat(frames, ignore_index=True)
     matches = _drop_superseded_fixtures(matches)

@@ -31,11 +31,7 @@ def slugify(names: pd.Series) -> pd.Series:
         .str.normalize("NFKD")
         .str.replace(r"[\u0300-\u036f]", "", regex=True)  # the accents split off by NFKD
     )
-    return (
-        folded.str.replace(r"[^a-z0-9]+", "-", regex=True)
-        .str.strip("-")
-        .astype("string")
-    )
+    return folded.str.replace(r"[^a-z0-9]+", "-", regex=True).str.strip("-").astype("string")
 
 
 def parse_day_first_dates(values: pd.Series) -> pd.Series:
@@ -53,7 +49,7 @@ def parse_day_first_dates(values: pd.Series) -> pd.Series:
     month = pd.to_numeric(parts[1], errors="coerce").astype("float64")
     year = pd.to_numeric(parts[2], errors="coerce").astype("float64")
     two_digit = (parts[2].str.len() == 2).fillna(False).to_numpy(dtype=bool)
-    year = year.where(~two_digit, np.where(year < 50, 2000 + year, 1900 + year))
+    year = year + np.where(two_digit, np.where(year < 50, 2000.0, 1900.0), 0.0)
     frame = pd.DataFrame({"year": year, "month": month, "day": day})
     return pd.to_datetime(frame, errors="coerce").astype("datetime64[ns]")
 

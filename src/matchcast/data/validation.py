@@ -230,7 +230,8 @@ def validate_matches(
         raise GateError(
             f"{len(over)} file(s) exceed the bad-row gate of {max_bad_row_share:.2%}: "
             + "; ".join(
-                f"{f} {int(r.dropped)}/{int(r.rows)} ({r.share:.2%})" for f, r in over.head(10).iterrows()
+                f"{f} {int(r.dropped)}/{int(r.rows)} ({r.share:.2%})"
+                for f, r in over.head(10).iterrows()
             )
             + " — see the quarantine file for each row's reason"
         )

@@ -11,6 +11,7 @@ import csv
 import io
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,7 +46,8 @@ def decode(payload: bytes) -> tuple[str, str, bool]:
     try:
         return payload.decode("utf-8-sig"), "utf-8", had_bom
     except UnicodeDecodeError:
-        return payload.decode("cp1252", errors="replace"), "cp1252", had_bom
+        body = payload[3:] if had_bom else payload  # a BOM is no cp1252 text
+        return body.decode("cp1252", errors="replace"), "cp1252", had_bom
 
 
 def empty_issues() -> pd.DataFrame:
@@ -102,18 +104,23 @@ def read_text_table(
     # A naive comma count bounds the field count from above (quotes only lower it).
     width = max(max(line.count(",") for line in data_lines) + 1, len(header))
     text_positions = {i for i in wanted if header[i] in text_columns}
-    table = pd.read_csv(
-        io.StringIO("\n".join(data_lines)),
-        header=None,
-        names=list(range(width)),
-        dtype={i: str for i in range(width) if i in text_positions or i >= last_named},
-        keep_default_na=False,
-        na_values=["", " ", "NA", "N/A", "#N/A", "-"],
-        skipinitialspace=True,
-        skip_blank_lines=False,
-        engine="c",
-        low_memory=False,
-    )
+    options: dict[str, Any] = {
+        "header": None,
+        "names": list(range(width)),
+        "dtype": {i: str for i in range(width) if i in text_positions or i >= last_named},
+        "keep_default_na": False,
+        "na_values": ["", " ", "NA", "N/A", "#N/A", "-"],
+        "skipinitialspace": True,
+        "skip_blank_lines": False,
+        "engine": "c",
+        "low_memory": False,
+    }
+    try:
+        table = pd.read_csv(io.StringIO("\n".join(data_lines)), **options)
+    except pd.errors.ParserError:
+        # An unbalanced quote swallows the lines after it: read quotes as plain characters
+        # instead, so every line stays one row (a quoted comma then shows up as ragged).
+        table = pd.read_csv(io.StringIO("\n".join(data_lines)), quoting=csv.QUOTE_NONE, **options)
     tail = table[[i for i in range(last_named, width)]]
     ragged = tail.notna().to_numpy().any(axis=1) if tail.shape[1] else np.zeros(len(table), bool)
     line_numbers = data_idx + 1

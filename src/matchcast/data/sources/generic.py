@@ -7,12 +7,14 @@ unless the source says otherwise), ``odds_home``, ``odds_draw``, ``odds_away``.
 
 from __future__ import annotations
 
+import csv
+
 import numpy as np
 import pandas as pd
 
 from matchcast.data import columns as c
 from matchcast.data import normalize as n
-from matchcast.data.sources.csvtext import LINE, RawTable, read_text_table
+from matchcast.data.sources.csvtext import LINE, RawTable, decode, read_text_table
 
 SOURCE_GENERIC = "generic"
 TEXT_COLUMNS = ("date", "league", "season", "home_team", "away_team", "time")
@@ -29,8 +31,13 @@ def read_generic_rows(payload: bytes, source_file: str) -> RawTable:
     Raises:
         GenericFormatError: A required column is missing (named in the message).
     """
-    table = read_text_table(payload, source_file, text_columns=TEXT_COLUMNS)
-    frame = table.frame.rename(columns=lambda name: str(name).strip().lower())
+    # Lower-case the names while reading, so ``Season`` or ``Home_Team`` are read as text
+    # too (as numbers, "2024" with one empty cell would become "2024.0").
+    text, _, _ = decode(payload)
+    first = next((line for line in text.splitlines() if line.strip(" \t,;")), "")
+    aliases = {name.strip(): name.strip().lower() for name in next(csv.reader([first]))}
+    table = read_text_table(payload, source_file, aliases=aliases, text_columns=TEXT_COLUMNS)
+    frame = table.frame
     missing = [name for name in REQUIRED if name not in frame.columns]
     if missing:
         raise GenericFormatError(f"{source_file}: missing required column(s) {', '.join(missing)}")
