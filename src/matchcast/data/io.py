@@ -12,6 +12,12 @@ from typing import Any
 import pandas as pd
 
 
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -20,6 +26,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        os.chmod(tmp, _default_mode())  # mkstemp makes 0600 files; publish like open() would
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -42,5 +49,14 @@ def write_json(payload: dict[str, Any], path: Path) -> None:
 
     def _write(tmp: Path) -> None:
         tmp.write_text(text + "\n")
+
+    atomic_write(path, _write)
+
+
+def atomic_write_bytes(path: Path, payload: bytes) -> None:
+    """Write bytes atomically."""
+
+    def _write(tmp: Path) -> None:
+        tmp.write_bytes(payload)
 
     atomic_write(path, _write)

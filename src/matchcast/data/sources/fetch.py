@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +25,8 @@ from tenacity import (
     stop_after_attempt,
     wait_exponential,
 )
+
+from matchcast.data.io import atomic_write_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -82,18 +82,6 @@ def _retryable(exc: BaseException) -> bool:
     return False
 
 
-def _atomic_write(path: Path, payload: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 class Fetcher:
     """Reads files from a local folder or over HTTP through a URL-keyed cache.
 
@@ -140,7 +128,7 @@ class Fetcher:
             return
         with self._lock:
             payload = json.dumps(self._index, indent=1, sort_keys=True).encode()
-        _atomic_write(self.cache_dir / INDEX_NAME, payload)
+        atomic_write_bytes(self.cache_dir / INDEX_NAME, payload)
 
     def _cache_path(self, url: str) -> Path:
         digest = hashlib.sha256(url.encode()).hexdigest()[:20]
@@ -216,7 +204,7 @@ class Fetcher:
                 self._index[url] = {"status": 404, "checked_at": now}
             return None
         payload = response.content
-        _atomic_write(self._cache_path(url), payload)
+        atomic_write_bytes(self._cache_path(url), payload)
         with self._lock:
             self.stats.downloaded += 1
             self._index[url] = {
