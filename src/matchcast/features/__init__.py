@@ -1,1 +1,1 @@
-"""matchcast package."""
+"""Point-in-time match features: ratings, form and context (pure functions on DataFrames)."""
