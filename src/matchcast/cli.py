@@ -1,22 +1,65 @@
 """The ``matchcast`` command line: one sub-command per pipeline stage plus operations.
 
-Commands are thin: each lives next to the code it drives (``pipelines/<stage>.py``)
-and is only registered here. Logging is configured once, at this entry point.
+Commands are thin: each lives next to the code it drives (``pipelines/<module>.py``, a
+typed ``main`` function) and is only listed here. Modules are imported when their command
+runs, so ``matchcast --help`` or ``matchcast ingest`` does not pay for MLflow or LightGBM.
+Logging is configured once, at this entry point.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 
 import typer
+from typer import _click as click  # typer vendors click; its Group API is this one
+from typer.core import TyperGroup
 
-from matchcast.pipelines import ingest, validate
+# command → (module holding its ``main``, one-line help shown by ``matchcast --help``)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "ingest": ("ingest", "Fetch or read every configured file and parse it into canonical rows."),
+    "validate": ("validate", "Apply the data contracts, quarantine bad rows, publish matches."),
+    "store": ("store_sync", "Upsert teams and matches into the SQL store."),
+    "db-upgrade": ("db", "Run the store's Alembic migrations."),
+    "features": ("features", "Compute point-in-time features of every match."),
+    "train": ("train", "Tune the model on walk-forward folds and fit it on the training seasons."),
+    "evaluate": ("evaluate", "Score model, baselines and market on the same test matches."),
+    "register": ("register", "Log, gate and register the model in MLflow; refit for serving."),
+    "promote": ("promote", "Make a registered version (default: the candidate) the champion."),
+    "batch-inference": ("batch_inference", "Forecast every scheduled match with the champion."),
+    "serve": ("serve", "Serve the forecasts over HTTP."),
+    "summary": ("summary", "Print what the last pipeline run produced."),
+}
+
+
+class LazyGroup(TyperGroup):
+    """A command group that imports a command's module only when that command is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module = importlib.import_module(f"matchcast.pipelines.{COMMANDS[cmd_name][0]}")
+        single = typer.Typer(add_completion=False, rich_markup_mode=None)
+        single.command(cmd_name)(module.main)
+        command = typer.main.get_command(single)
+        command.name = cmd_name
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, text) for name, (_, text) in COMMANDS.items()])
+
 
 app = typer.Typer(
     name="matchcast",
+    cls=LazyGroup,
     help="Football 1X2 forecasts: data pipeline, model registry and serving.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,
 )
 
 
@@ -29,7 +72,3 @@ def _main(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-
-
-app.command("ingest")(ingest.main)
-app.command("validate")(validate.main)
