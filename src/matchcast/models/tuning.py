@@ -1,0 +1,236 @@
+"""Walk-forward splits and Optuna tuning of the 1X2 model under a time budget.
+
+The test period is the last ``n`` complete seasons before ``as_of``; everything finished
+before it is training data. Tuning validates on each of the last ``folds`` training
+seasons ``s`` with a model fitted on the seasons before ``s`` (itself calibrated on the
+season just before ``s``), so nothing is ever scored on data it was fitted on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from matchcast.data import columns as C
+from matchcast.models.estimator import ModelParams, OutcomeModel, outcome_codes, seasons_in_order
+
+logger = logging.getLogger(__name__)
+
+
+class TuningParams(BaseModel):
+    """The ``model.tuning`` slice of params.yaml: the search budget."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    n_trials: int = Field(default=10, ge=0)
+    timeout_s: float = Field(default=60.0, gt=0)
+    folds: int = Field(default=2, ge=1)
+    # Only the most recent seasons train the fold models (speed); null uses every season.
+    train_window_seasons: int | None = Field(default=12, ge=2)
+    seed: int = 42
+
+
+def season_of(day: pd.Timestamp) -> str:
+    """The split-year season label ("2024-25") containing a date; seasons start in July."""
+    start = day.year if day.month >= 7 else day.year - 1
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def find_test_seasons(frame: pd.DataFrame, as_of: str, n: int) -> list[str]:
+    """The last ``n`` complete seasons before ``as_of``.
+
+    A season is complete when it has no scheduled match, its last match is on or before
+    ``as_of`` and it is not the season in progress at ``as_of``.
+
+    Args:
+        frame: match or features frame with season, date and status.
+        as_of: the data cut-off date (ISO).
+        n: how many seasons.
+
+    Returns:
+        The season labels, oldest first.
+    """
+    cutoff = pd.Timestamp(as_of)
+    current = season_of(cutoff)
+    in_progress = cutoff.month not in (6, 7)
+    season = frame[C.SEASON].astype("string")
+    last = frame.groupby(season, observed=True)[C.DATE].max()
+    scheduled = set(season[(frame[C.STATUS] == C.SCHEDULED).to_numpy(dtype=bool)].dropna())
+    complete = [
+        s
+        for s in seasons_in_order(frame)
+        if s not in scheduled
+        and pd.Timestamp(str(last[s])) <= cutoff
+        and not (in_progress and s == current)
+    ]
+    if len(complete) < n:
+        raise ValueError(f"need {n} complete seasons before {as_of}, found {complete}")
+    return complete[-n:]
+
+
+@dataclass
+class TuningResult:
+    """Outcome of a tuning run."""
+
+    params: ModelParams
+    best_value: float
+    default_value: float
+    n_trials: int
+    elapsed_s: float
+    trials: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _with(params: ModelParams, values: dict[str, Any]) -> ModelParams:
+    top = {k: v for k, v in values.items() if not k.startswith("lgb_")}
+    lgb_values = {k[4:]: v for k, v in values.items() if k.startswith("lgb_")}
+    lgb_params = params.lightgbm.model_copy(update=lgb_values)
+    return params.model_copy(update={**top, "lightgbm": lgb_params})
+
+
+def _suggest(trial: optuna.Trial, kind: str) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if kind in ("lightgbm", "blend"):
+        values["lgb_num_leaves"] = trial.suggest_int("lgb_num_leaves", 3, 31, log=True)
+        values["lgb_learning_rate"] = trial.suggest_float("lgb_learning_rate", 0.02, 0.1, log=True)
+        values["lgb_min_child_samples"] = trial.suggest_int(
+            "lgb_min_child_samples", 50, 2000, log=True
+        )
+        values["lgb_lambda_l2"] = trial.suggest_float("lgb_lambda_l2", 0.1, 100.0, log=True)
+        values["lgb_feature_fraction"] = trial.suggest_float("lgb_feature_fraction", 0.3, 1.0)
+    if kind == "logistic":
+        values["logistic_c"] = trial.suggest_float("logistic_c", 1e-3, 10.0, log=True)
+    if kind == "blend":
+        # The logistic half keeps its C (cheap to cache across trials); the weight is tuned.
+        values["blend_weight"] = trial.suggest_float("blend_weight", 0.2, 0.8)
+    return values
+
+
+def _default_values(params: ModelParams) -> dict[str, Any]:
+    lgb_p = params.lightgbm
+    values: dict[str, Any] = {}
+    if params.kind in ("lightgbm", "blend"):
+        values.update(
+            lgb_num_leaves=lgb_p.num_leaves,
+            lgb_learning_rate=lgb_p.learning_rate,
+            lgb_min_child_samples=lgb_p.min_child_samples,
+            lgb_lambda_l2=lgb_p.lambda_l2,
+            lgb_feature_fraction=lgb_p.feature_fraction,
+        )
+    if params.kind == "logistic":
+        values["logistic_c"] = params.logistic_c
+    if params.kind == "blend":
+        values["blend_weight"] = params.blend_weight
+    return values
+
+
+def walk_forward_folds(
+    frame: pd.DataFrame, folds: int, window: int | None
+) -> list[tuple[str, pd.DataFrame, pd.DataFrame]]:
+    """Validation folds over the last ``folds`` seasons of ``frame``.
+
+    Args:
+        frame: finished training matches.
+        folds: number of validation seasons (the most recent ones).
+        window: if set, each fold trains on at most this many seasons before its
+            validation season.
+
+    Returns:
+        (validation season, training frame, validation frame) per fold, oldest first.
+    """
+    seasons = seasons_in_order(frame)
+    if len(seasons) < folds + 2:
+        raise ValueError(f"need at least {folds + 2} seasons to tune, got {len(seasons)}")
+    out = []
+    season_col = frame[C.SEASON].astype("string")
+    for i in range(len(seasons) - folds, len(seasons)):
+        train = seasons[:i] if window is None else seasons[max(0, i - window) : i]
+        out.append(
+            (seasons[i], frame.loc[season_col.isin(train)], frame.loc[season_col == seasons[i]])
+        )
+    return out
+
+
+def _fold_log_loss(
+    params: ModelParams, train: pd.DataFrame, valid: pd.DataFrame, cache: dict[str, Any]
+) -> float:
+    model = OutcomeModel(params, cache=cache).fit(train, refit=False)
+    probs = model.predict_proba(valid)
+    y = outcome_codes(valid[C.RESULT])
+    return float(-np.mean(np.log(np.clip(probs[np.arange(len(y)), y], 1e-15, 1.0))))
+
+
+def tune(frame: pd.DataFrame, base: ModelParams, budget: TuningParams) -> TuningResult:
+    """Search the model's hyperparameters on walk-forward folds within a budget.
+
+    The defaults in ``base`` are always the first trial, so the result is never worse
+    than the defaults on the folds. The sampler is seeded; with a time-out the number
+    of finished trials (and so the result) can depend on the machine's speed.
+
+    Args:
+        frame: finished training matches (the test period excluded).
+        base: starting parameters (kind, calibration and the defaults of the search).
+        budget: trials, time-out, folds and training window.
+
+    Returns:
+        The best parameters found and a summary of the trials.
+    """
+    started = time.perf_counter()
+    data = frame.loc[frame[C.RESULT].notna()]
+    folds = walk_forward_folds(data, budget.folds, budget.train_window_seasons)
+    if budget.n_trials == 0:
+        return TuningResult(base, float("nan"), float("nan"), 0, 0.0)
+
+    cache: dict[str, Any] = {}
+
+    def objective(trial: optuna.Trial) -> float:
+        params = _with(base, _suggest(trial, base.kind))
+        losses = []
+        for step, (season, train, valid) in enumerate(folds):
+            losses.append(_fold_log_loss(params, train, valid, cache))
+            trial.set_user_attr(f"log_loss_{season}", losses[-1])
+            trial.report(float(np.mean(losses)), step)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return float(np.mean(losses))
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        direction="minimize",
+        sampler=optuna.samplers.TPESampler(seed=budget.seed, n_startup_trials=5),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=0),
+    )
+    study.enqueue_trial(_default_values(base))
+    study.optimize(objective, n_trials=budget.n_trials, timeout=budget.timeout_s)
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if not complete:
+        raise RuntimeError("no tuning trial finished within the budget")
+    best = study.best_trial
+    default_value = float(study.trials[0].value) if study.trials[0].value is not None else np.nan
+    elapsed = time.perf_counter() - started
+    logger.info(
+        "tuning: %d trials (%d complete) in %.0fs; default %.5f -> best %.5f",
+        len(study.trials),
+        len(complete),
+        elapsed,
+        default_value,
+        best.value,
+    )
+    trials = [
+        {"number": t.number, "state": t.state.name, "value": t.value, **t.params}
+        for t in study.trials
+    ]
+    return TuningResult(
+        params=_with(base, dict(best.params)),
+        best_value=float(best.value) if best.value is not None else float("nan"),
+        default_value=default_value,
+        n_trials=len(study.trials),
+        elapsed_s=elapsed,
+        trials=trials,
+    )

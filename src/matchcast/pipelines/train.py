@@ -1,0 +1,109 @@
+"""DVC stage ``train``: tune on walk-forward folds, then fit on every training season.
+
+The training seasons are every finished match before the test period (the last
+``evaluate.test_seasons`` complete seasons before ``data.as_of``); the test period is not
+touched here.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import typer
+
+from matchcast.data import columns as C
+from matchcast.data.io import atomic_write, write_json
+from matchcast.data.params import load_section
+from matchcast.models.estimator import ModelParams, OutcomeModel
+from matchcast.models.tuning import TuningParams, find_test_seasons, tune
+
+logger = logging.getLogger(__name__)
+
+
+def load_model_params(params_path: Path) -> tuple[ModelParams, TuningParams]:
+    """The ``model:`` slice of params.yaml as typed parameters (model, tuning budget)."""
+    section = dict(load_section(params_path, "model"))
+    tuning = TuningParams.model_validate(section.pop("tuning", {}) or {})
+    return ModelParams.model_validate(section), tuning
+
+
+def split_period(
+    features: pd.DataFrame, as_of: str, n_test_seasons: int
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Training rows (finished, before the test period) and test rows (test seasons).
+
+    Args:
+        features: features frame (finished and scheduled rows).
+        as_of: the data cut-off.
+        n_test_seasons: how many complete seasons form the test period.
+
+    Returns:
+        (training rows, test rows, test season labels).
+    """
+    seasons = find_test_seasons(features, as_of, n_test_seasons)
+    in_test = features[C.SEASON].astype("string").isin(seasons).to_numpy(dtype=bool)
+    test_start = features.loc[in_test, C.DATE].min()
+    finished = (features[C.STATUS] == C.FINISHED).to_numpy(dtype=bool) & features[
+        C.RESULT
+    ].notna().to_numpy(dtype=bool)
+    before = (features[C.DATE] < test_start).to_numpy(dtype=bool)
+    return features.loc[finished & before & ~in_test], features.loc[in_test & finished], seasons
+
+
+def save_model(model: OutcomeModel, path: Path) -> None:
+    """Pickle the fitted estimator atomically."""
+    payload = pickle.dumps(model)
+
+    def write(tmp: Path) -> None:
+        tmp.write_bytes(payload)
+
+    atomic_write(path, write)
+
+
+def main(
+    params: Path = typer.Option(
+        Path("params.yaml"), help="Params file (model:, evaluate:, data.as_of)."
+    ),
+    features: Path = typer.Option(..., help="Features parquet."),
+    out: Path = typer.Option(..., help="Fitted model (pickle)."),
+    report: Path = typer.Option(..., help="Tuning and training summary (JSON)."),
+) -> None:
+    """Tune the model on walk-forward folds and fit it on all training seasons."""
+    started = time.perf_counter()
+    model_params, budget = load_model_params(params)
+    as_of = str(load_section(params, "data").get("as_of", "2026-03-01"))
+    n_test = int(load_section(params, "evaluate").get("test_seasons", 2))
+    frame = pd.read_parquet(features)
+    train, _, seasons = split_period(frame, as_of, n_test)
+    logger.info("training on %d matches before the test seasons %s", len(train), seasons)
+    tuned = tune(train, model_params, budget)
+    fit_started = time.perf_counter()
+    model = OutcomeModel(tuned.params).fit(train, refit=True)
+    fit_s = time.perf_counter() - fit_started
+    save_model(model, out)
+    summary: dict[str, Any] = {
+        "test_seasons": seasons,
+        "n_train": len(train),
+        "params": tuned.params.model_dump(),
+        "model": model.describe(),
+        "tuning": {
+            "n_trials": tuned.n_trials,
+            "elapsed_s": round(tuned.elapsed_s, 1),
+            "default_value": tuned.default_value
+            if tuned.default_value == tuned.default_value
+            else None,
+            "best_value": tuned.best_value if tuned.best_value == tuned.best_value else None,
+            "trials": tuned.trials,
+        },
+        "fit_s": round(fit_s, 1),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    write_json(summary, report)
+    logger.info(
+        "train done in %.0fs (tuning %.0fs, fit %.0fs)", summary["seconds"], tuned.elapsed_s, fit_s
+    )
