@@ -35,6 +35,21 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     predictions_path: str = Field(default="data/predictions/predictions.parquet")
     model_metadata_path: str = Field(default="data/predictions/model.json")
+    matches_path: str = Field(
+        default="data/interim/matches.parquet",
+        description="Canonical match table the API reads for /matches discovery.",
+    )
+    reload_interval_s: float = Field(
+        default=2.0,
+        ge=0,
+        description="How often the API checks its files for a new version; 0 = never.",
+    )
+    redis_timeout_s: float = Field(
+        default=0.05, gt=0, le=5, description="Socket timeout of the optional Redis cache."
+    )
+    http_max_age_s: int = Field(
+        default=60, ge=0, description="Cache-Control max-age of prediction responses."
+    )
     http_timeout_s: float = Field(default=30.0, gt=0)
     http_retries: int = Field(default=4, ge=0, le=20)
 

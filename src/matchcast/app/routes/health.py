@@ -1,0 +1,58 @@
+"""Operations: liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.responses import Response
+
+from matchcast.app.deps import RuntimeDep
+from matchcast.app.runtime import PrebuiltResponse
+from matchcast.app.schemas import Health, Readiness
+
+router = APIRouter(tags=["operations"])
+
+_HEALTH_BODY = b'{"status":"ok"}'
+_HEALTH_HEADERS = (
+    (b"content-type", b"application/json"),
+    (b"content-length", str(len(_HEALTH_BODY)).encode()),
+)
+
+
+@router.get("/healthz", response_model=Health, summary="Liveness")
+async def healthz() -> Response:
+    """Answer while the process is alive (a constant answer: no state is read)."""
+    return PrebuiltResponse(_HEALTH_BODY, list(_HEALTH_HEADERS))
+
+
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    summary="Readiness",
+    responses={503: {"model": Readiness, "description": "Not ready; `reason` says why."}},
+)
+async def readyz(runtime: RuntimeDep) -> Response:
+    """Answer 200 once predictions and model metadata are loaded, else 503 with the reason."""
+    state = runtime.holder.state
+    reason = state.not_ready_reason
+    answer = Readiness(
+        ready=reason is None,
+        reason=reason,
+        n_predictions=0 if state.predictions is None else len(state.predictions),
+        data_version=None if state.predictions is None else state.predictions.data_version,
+        model_version=None if state.model is None else state.model.version,
+        matches_loaded=state.catalog is not None,
+    )
+    code = status.HTTP_200_OK if reason is None else status.HTTP_503_SERVICE_UNAVAILABLE
+    return Response(answer.model_dump_json(), status_code=code, media_type="application/json")
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+)
+async def metrics(runtime: RuntimeDep) -> Response:
+    """Requests and latency by route and status, forecasts served, cache, model, data age."""
+    return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,155 @@
+"""``GET /predict/{match_id}``: the forecast of one scheduled match.
+
+This is the only way the API hands out forecasts: there is deliberately no HTTP batch
+endpoint (docs/adr/0006-no-http-batch-endpoint.md).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
+from starlette.responses import Response
+from starlette.types import Scope
+
+from matchcast.app.predictions import Entry
+from matchcast.app.runtime import PrebuiltResponse, Runtime
+from matchcast.app.schemas import (
+    EXAMPLE_MATCH_ID,
+    MATCH_ID_MAX_LENGTH,
+    MATCH_ID_PATTERN,
+    ErrorDetail,
+    PredictionRecord,
+)
+from matchcast.app.state import ServingState
+from matchcast.data import columns as C
+
+router = APIRouter(tags=["predictions"])
+
+# The match id is read and checked by hand rather than declared as a FastAPI parameter:
+# FastAPI's per-request parameter machinery costs more than the rest of the route, and
+# this is the route that must run nearly as fast as a constant endpoint. The parameter is
+# documented in OpenAPI below, and a malformed id gets FastAPI's usual 422 body.
+_MATCH_ID = re.compile(MATCH_ID_PATTERN.removeprefix("^").removesuffix("$"))
+MATCH_ID_DOC = {
+    "name": "match_id",
+    "in": "path",
+    "required": True,
+    "description": "Match id as listed by /matches: league-date-home-away slug.",
+    "schema": {
+        "type": "string",
+        "pattern": MATCH_ID_PATTERN,
+        "maxLength": MATCH_ID_MAX_LENGTH,
+        "examples": [EXAMPLE_MATCH_ID],
+    },
+}
+ETAG_LABEL = "etag"
+
+
+def missing_detail(state: ServingState, match_id: str) -> str:
+    """Explain precisely why a match has no forecast."""
+    catalog = state.catalog
+    match_status = None if catalog is None else catalog.status_of(match_id)
+    version = "none" if state.predictions is None else state.predictions.data_version
+    if match_status is None:
+        return f"unknown match_id {match_id!r}: no such match in the match table (see GET /matches)"
+    if match_status == C.FINISHED:
+        return f"match {match_id!r} is finished: forecasts are served for scheduled matches only"
+    return f"match {match_id!r} is scheduled but has no forecast in predictions {version}"
+
+
+def _etag_matches(if_none_match: str, etag: str) -> bool:
+    if if_none_match.strip() == "*":
+        return True
+    return any(tag.strip().removeprefix("W/") == etag for tag in if_none_match.split(","))
+
+
+def _not_modified(entry: Entry) -> Response:
+    headers = [h for h in entry.raw_headers if h[0] in (b"etag", b"cache-control")]
+    return PrebuiltResponse(b"", headers, status_code=status.HTTP_304_NOT_MODIFIED)
+
+
+IF_NONE_MATCH_DOC = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "ETag of a copy the client holds: 304 while it is still current.",
+    "schema": {"type": "string", "maxLength": 1024},
+}
+
+
+@router.get(
+    "/predict/{match_id}",
+    response_model=PredictionRecord,
+    summary="Forecast of one scheduled match",
+    responses={
+        304: {"description": "Not modified: If-None-Match matched the current ETag."},
+        404: {"model": ErrorDetail, "description": "Unknown match, or a match without a forecast."},
+        422: {
+            "description": "Malformed match id (FastAPI's validation error body).",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}
+            },
+        },
+        503: {"model": ErrorDetail, "description": "Predictions are not loaded yet."},
+    },
+    openapi_extra={"parameters": [MATCH_ID_DOC, IF_NONE_MATCH_DOC]},
+)
+async def get_prediction(request: Request) -> Response:
+    """Return the forecast, its top reasons and the model's provenance.
+
+    Responses carry an ETag and Cache-Control; send the ETag back in If-None-Match to get
+    a cheap 304 while the forecast is unchanged.
+    """
+    # The hottest route: it reads the runtime and If-None-Match from the request itself,
+    # because a dependency and a declared header parameter cost more than the lookup.
+    match_id: str = request.scope["path_params"]["match_id"]
+    if len(match_id) > MATCH_ID_MAX_LENGTH or _MATCH_ID.fullmatch(match_id) is None:
+        raise RequestValidationError([_invalid_id(match_id)])
+    runtime: Runtime = request.app.state.runtime
+    state = runtime.holder.state
+    index = state.predictions
+    if index is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "predictions are not loaded yet")
+    entry = index.entries.get(match_id)
+    if entry is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, missing_detail(state, match_id))
+    metrics = runtime.metrics
+    metrics.predictions_served.inc()
+    if_none_match = _header(request.scope, b"if-none-match")
+    if if_none_match is not None:
+        if _etag_matches(if_none_match, entry.etag):
+            metrics.cache_hits.labels(ETAG_LABEL).inc()
+            return _not_modified(entry)
+        metrics.cache_misses.labels(ETAG_LABEL).inc()
+    body = entry.body
+    cache = runtime.cache
+    if cache is not None:
+        key = cache.key(index.data_version, match_id)
+        cached = await cache.get(key)
+        if isinstance(cached, tuple) and cached[0] == entry.etag:
+            body = cached[1]
+        elif cached == "miss":
+            cache.put_later(key, entry.etag, entry.body)
+    return PrebuiltResponse(body, list(entry.raw_headers))
+
+
+def _invalid_id(match_id: str) -> dict[str, Any]:
+    too_long = len(match_id) > MATCH_ID_MAX_LENGTH
+    return {
+        "type": "string_too_long" if too_long else "string_pattern_mismatch",
+        "loc": ("path", "match_id"),
+        "msg": f"String should have at most {MATCH_ID_MAX_LENGTH} characters"
+        if too_long
+        else f"String should match pattern '{MATCH_ID_PATTERN}'",
+        "input": match_id,
+    }
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None

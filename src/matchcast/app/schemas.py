@@ -1,0 +1,264 @@
+"""Response models of the API: the documented contract (OpenAPI) of every route.
+
+The hot routes return pre-serialised bytes, so these models are applied once per record
+when the predictions are loaded (which guarantees the bytes match the schema), not per
+request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Outcome = Literal["H", "D", "A"]
+
+MATCH_ID_PATTERN = r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$"
+MATCH_ID_MAX_LENGTH = 120
+EXAMPLE_MATCH_ID = "E0-2026-03-07-arsenal-chelsea"
+
+
+class Reason(BaseModel):
+    """One factor behind a forecast, computed by the batch stage from the match's features."""
+
+    factor: str = Field(description="Feature family, e.g. 'rating', 'form', 'rest'.")
+    value: float | None = Field(description="Home minus away value of the factor.")
+    detail: str = Field(description="Human-readable explanation.")
+
+
+class OddsTriple(BaseModel):
+    """Decimal odds for home win, draw and away win."""
+
+    home: float
+    draw: float
+    away: float
+
+
+class MarketOdds(OddsTriple):
+    """The bookmakers' pre-match odds, when the source published them."""
+
+    source: str | None = Field(default=None, description="Which bookmaker or average.")
+
+
+class Provenance(BaseModel):
+    """Which model and which data produced a forecast."""
+
+    name: str
+    version: str
+    alias: str
+    run_id: str
+    data_version: str = Field(description="Hash of the batch inputs (DVC md5s).")
+    features_as_of: str = Field(description="Information cut-off of the features (data.as_of).")
+    computed_at: dt.datetime
+
+
+class PredictionRecord(BaseModel):
+    """A forecast for one scheduled match."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "match_id": EXAMPLE_MATCH_ID,
+                    "league": "E0",
+                    "season": "2025-26",
+                    "kickoff": "2026-03-07T15:00:00Z",
+                    "home_team": "Arsenal",
+                    "away_team": "Chelsea",
+                    "p_home": 0.52,
+                    "p_draw": 0.26,
+                    "p_away": 0.22,
+                    "predicted": "H",
+                    "fair_odds": {"home": 1.923, "draw": 3.846, "away": 4.545},
+                    "market_odds": {"home": 1.85, "draw": 3.7, "away": 4.4, "source": "pinnacle"},
+                    "reasons": [
+                        {
+                            "factor": "rating",
+                            "value": 84.0,
+                            "detail": "Arsenal rated 84 points above Chelsea",
+                        }
+                    ],
+                    "model": {
+                        "name": "matchcast-1x2",
+                        "version": "3",
+                        "alias": "champion",
+                        "run_id": "0f6c1e0d5a2b4c8f9e7d6c5b4a392817",
+                        "data_version": "5d41402abc4b2a76b9719d911017c592",
+                        "features_as_of": "2026-03-01",
+                        "computed_at": "2026-03-02T06:00:00Z",
+                    },
+                }
+            ]
+        }
+    )
+
+    match_id: str
+    league: str
+    season: str
+    kickoff: dt.datetime
+    home_team: str
+    away_team: str
+    p_home: float = Field(gt=0, lt=1)
+    p_draw: float = Field(gt=0, lt=1)
+    p_away: float = Field(gt=0, lt=1)
+    predicted: Outcome = Field(description="The most likely outcome.")
+    fair_odds: OddsTriple = Field(description="1 / probability: odds without a margin.")
+    market_odds: MarketOdds | None
+    reasons: list[Reason]
+    model: Provenance
+
+
+class MatchSummary(BaseModel):
+    """A match for discovery: no probabilities (those are in /predict/{match_id})."""
+
+    match_id: str
+    league: str
+    season: str
+    date: dt.date
+    kickoff: dt.datetime
+    home_team: str
+    away_team: str
+    status: Literal["finished", "scheduled"]
+    result: Outcome | None = None
+    home_goals: int | None = None
+    away_goals: int | None = None
+    has_prediction: bool
+    prediction_url: str | None = Field(description="Relative URL of the forecast, if any.")
+
+
+class MatchPage(BaseModel):
+    """One page of matches."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "total": 1,
+                    "limit": 50,
+                    "offset": 0,
+                    "items": [
+                        {
+                            "match_id": EXAMPLE_MATCH_ID,
+                            "league": "E0",
+                            "season": "2025-26",
+                            "date": "2026-03-07",
+                            "kickoff": "2026-03-07T15:00:00Z",
+                            "home_team": "Arsenal",
+                            "away_team": "Chelsea",
+                            "status": "scheduled",
+                            "result": None,
+                            "home_goals": None,
+                            "away_goals": None,
+                            "has_prediction": True,
+                            "prediction_url": f"/predict/{EXAMPLE_MATCH_ID}",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    total: int = Field(ge=0, description="Matches that pass the filters, over all pages.")
+    limit: int
+    offset: int
+    items: list[MatchSummary]
+
+
+class Evaluation(BaseModel):
+    """The champion's held-out evaluation against the bookmakers' closing market."""
+
+    test_n: int | None = None
+    test_log_loss: float | None = None
+    test_rps: float | None = None
+    market_log_loss: float | None = None
+    market_rps: float | None = None
+    gap_log_loss: float | None = Field(default=None, description="Model minus market.")
+    gap_rps: float | None = None
+
+
+class PredictionsInfo(BaseModel):
+    """The predictions file currently served."""
+
+    n_predictions: int
+    data_version: str
+    features_as_of: str
+    computed_at: dt.datetime
+    loaded_at: dt.datetime
+
+
+class ModelInfo(BaseModel):
+    """The model that produced the served predictions."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "matchcast-1x2",
+                    "version": "3",
+                    "alias": "champion",
+                    "run_id": "0f6c1e0d5a2b4c8f9e7d6c5b4a392817",
+                    "data_version": "9a0364b9e99bb480dd25e1f0284c8555",
+                    "trained_through": "2026-03-01",
+                    "feature_columns": ["f_elo_diff", "f_form_diff"],
+                    "evaluation": {
+                        "test_n": 9000,
+                        "test_log_loss": 0.985,
+                        "test_rps": 0.201,
+                        "market_log_loss": 0.975,
+                        "market_rps": 0.198,
+                        "gap_log_loss": 0.010,
+                        "gap_rps": 0.003,
+                    },
+                    "predictions": {
+                        "n_predictions": 1500,
+                        "data_version": "5d41402abc4b2a76b9719d911017c592",
+                        "features_as_of": "2026-03-01",
+                        "computed_at": "2026-03-02T06:00:00Z",
+                        "loaded_at": "2026-03-02T06:00:05Z",
+                    },
+                }
+            ]
+        }
+    )
+
+    name: str
+    version: str
+    alias: str
+    run_id: str
+    data_version: str | None = Field(description="Version of the training data.")
+    trained_through: str | None = None
+    feature_columns: list[str] = Field(default_factory=list)
+    evaluation: Evaluation
+    predictions: PredictionsInfo | None = None
+
+
+class Health(BaseModel):
+    """Liveness answer."""
+
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(BaseModel):
+    """Readiness answer: 200 when ready, 503 with the reason otherwise."""
+
+    ready: bool
+    reason: str | None = None
+    n_predictions: int = 0
+    data_version: str | None = None
+    model_version: str | None = None
+    matches_loaded: bool = False
+
+
+class ReloadResult(BaseModel):
+    """What an admin reload changed."""
+
+    reloaded: list[str] = Field(description="Components replaced by a newer file.")
+    n_predictions: int
+    data_version: str | None
+
+
+class ErrorDetail(BaseModel):
+    """Error body (FastAPI's HTTPException format)."""
+
+    detail: str

@@ -1,0 +1,187 @@
+"""What the API serves, held in one immutable object and swapped as a whole.
+
+A reload builds every changed component fully, then replaces one reference: a request
+reads ``holder.state`` once and sees either the old or the new state, never a mix, so no
+request fails during a swap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import orjson
+import pandas as pd
+
+from matchcast.app.catalog import MatchCatalog, catalog_from_predictions, load_catalog
+from matchcast.app.predictions import PredictionIndex, build_prediction_index
+from matchcast.app.schemas import ModelInfo, PredictionsInfo
+
+logger = logging.getLogger(__name__)
+
+PREDICTIONS, MODEL, MATCHES = "predictions", "model", "matches"
+
+
+@dataclass(frozen=True)
+class ServingFiles:
+    """The files the API serves from."""
+
+    predictions: Path
+    model: Path
+    matches: Path
+
+
+@dataclass(frozen=True)
+class FileSignature:
+    """Identity of one version of a file (an atomic replace changes the inode)."""
+
+    inode: int
+    mtime_ns: int
+    size: int
+
+
+def signature(path: Path) -> FileSignature | None:
+    """Return the signature of a file, or None when it does not exist."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return FileSignature(st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+@dataclass(frozen=True)
+class ServingState:
+    """Everything one request may read, consistent with itself."""
+
+    predictions: PredictionIndex | None = None
+    model: ModelInfo | None = None
+    model_body: bytes | None = None
+    catalog: MatchCatalog | None = None
+    catalog_is_fallback: bool = False
+    signatures: dict[str, FileSignature | None] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def not_ready_reason(self) -> str | None:
+        """Why the API cannot serve forecasts yet, or None when it can."""
+        reasons = []
+        if self.predictions is None:
+            reasons.append(f"predictions not loaded: {self.errors.get(PREDICTIONS, 'no file')}")
+        if self.model is None:
+            reasons.append(f"model metadata not loaded: {self.errors.get(MODEL, 'no file')}")
+        return "; ".join(reasons) or None
+
+
+def load_model_info(path: Path) -> ModelInfo:
+    """Read ``model.json`` (written by the batch stage) into the /model answer."""
+    return ModelInfo.model_validate(orjson.loads(path.read_bytes()))
+
+
+def _model_body(model: ModelInfo | None, predictions: PredictionIndex | None) -> bytes | None:
+    if model is None:
+        return None
+    info = None
+    if predictions is not None:
+        info = PredictionsInfo(
+            n_predictions=len(predictions),
+            data_version=predictions.data_version,
+            features_as_of=predictions.features_as_of,
+            computed_at=predictions.computed_at,
+            loaded_at=predictions.loaded_at,
+        )
+    return model.model_copy(update={"predictions": info}).model_dump_json().encode()
+
+
+class StateHolder:
+    """Owns the current :class:`ServingState` and replaces it when files change."""
+
+    def __init__(self, files: ServingFiles, max_age_s: int) -> None:
+        """Start empty; call :meth:`refresh` to load.
+
+        Args:
+            files: Where the predictions, model metadata and match table live.
+            max_age_s: Cache-Control max-age of prediction responses.
+        """
+        self.files = files
+        self.max_age_s = max_age_s
+        self.state = ServingState()
+        self._lock = threading.Lock()
+
+    def refresh(self, force: bool = False) -> list[str]:
+        """Reload every component whose file changed (all of them with ``force``).
+
+        A component that fails to load keeps its previous version; the error is kept in
+        ``state.errors`` and logged.
+
+        Returns:
+            The names of the components that were replaced.
+        """
+        with self._lock:
+            old = self.state
+            paths = {
+                PREDICTIONS: self.files.predictions,
+                MODEL: self.files.model,
+                MATCHES: self.files.matches,
+            }
+            sigs = {name: signature(p) for name, p in paths.items()}
+            todo = [
+                n
+                for n, s in sigs.items()
+                if s is not None and (force or s != old.signatures.get(n))
+            ]
+            if not todo:
+                return []
+            predictions, model, catalog = old.predictions, old.model, old.catalog
+            fallback = old.catalog_is_fallback
+            errors = {k: v for k, v in old.errors.items() if k not in todo}
+            done: list[str] = []
+            frame: pd.DataFrame | None = None
+            for name in todo:
+                try:
+                    if name == PREDICTIONS:
+                        frame = pd.read_parquet(paths[name])
+                        predictions = build_prediction_index(frame, self.max_age_s)
+                    elif name == MODEL:
+                        model = load_model_info(paths[name])
+                    else:
+                        catalog, fallback = load_catalog(paths[name]), False
+                    done.append(name)
+                except Exception as exc:  # any broken file: keep serving the old version
+                    logger.exception("could not load %s from %s", name, paths[name])
+                    errors[name] = f"{type(exc).__name__}: {exc}"
+            if frame is not None and PREDICTIONS in done and (catalog is None or fallback):
+                catalog, fallback = catalog_from_predictions(frame), True
+            self.state = replace(
+                old,
+                predictions=predictions,
+                model=model,
+                model_body=_model_body(model, predictions),
+                catalog=catalog,
+                catalog_is_fallback=fallback,
+                signatures=sigs,
+                errors=errors,
+            )
+            if done:
+                logger.info("loaded %s at %s", ", ".join(done), dt.datetime.now(dt.UTC).isoformat())
+            return done
+
+
+async def watch(
+    holder: StateHolder, interval_s: float, on_change: Callable[[list[str]], None]
+) -> None:
+    """Poll the files every ``interval_s`` seconds and reload what changed, forever."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            changed = await asyncio.to_thread(holder.refresh)
+        except Exception:  # the watcher must survive anything
+            logger.exception("file watcher failed")
+            continue
+        if changed:
+            on_change(changed)

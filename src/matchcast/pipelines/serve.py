@@ -1,0 +1,65 @@
+"""``matchcast serve``: run the API under uvicorn.
+
+Paths given here are exported as ``MATCHCAST_*`` variables, so that every uvicorn worker
+(a separate process) builds the same app through ``create_app_from_env``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from matchcast.config import get_settings
+
+logger = logging.getLogger(__name__)
+
+APP_FACTORY = "matchcast.app.main:create_app_from_env"
+
+
+def main(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes.", min=1)] = 1,
+    predictions: Annotated[
+        Path | None, typer.Option(help="predictions.parquet (default MATCHCAST_PREDICTIONS_PATH).")
+    ] = None,
+    model_metadata: Annotated[
+        Path | None, typer.Option(help="model.json (default MATCHCAST_MODEL_METADATA_PATH).")
+    ] = None,
+    matches: Annotated[
+        Path | None, typer.Option(help="matches.parquet (default MATCHCAST_MATCHES_PATH).")
+    ] = None,
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
+) -> None:
+    """Serve the forecasts over HTTP until interrupted."""
+    overrides = {
+        "MATCHCAST_PREDICTIONS_PATH": predictions,
+        "MATCHCAST_MODEL_METADATA_PATH": model_metadata,
+        "MATCHCAST_MATCHES_PATH": matches,
+    }
+    for name, value in overrides.items():
+        if value is not None:
+            os.environ[name] = str(value)
+    get_settings.cache_clear()
+    settings = get_settings()  # fail fast on bad settings, before forking workers
+    base = f"http://{host}:{port}"
+    logger.info(
+        "serving %s on %s (%d worker%s): docs %s/docs, forecasts %s/predict/{match_id}, "
+        "matches %s/matches, health %s/readyz, metrics %s/metrics",
+        settings.predictions_path, base, workers, "" if workers == 1 else "s",
+        base, base, base, base, base,
+    )  # fmt: skip
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        log_level="info",
+    )

@@ -1,0 +1,135 @@
+"""GET /predict/{match_id}: records, precise errors, ETag/304, and no batch endpoint."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from matchcast.app.state import ServingFiles
+
+Served = tuple[ServingFiles, pd.DataFrame, pd.DataFrame]
+
+
+def test_record_carries_probabilities_reasons_and_provenance(
+    client: TestClient, served: Served
+) -> None:
+    _, _, predictions = served
+    row = predictions.iloc[3]
+    response = client.get(f"/predict/{row['match_id']}")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["match_id"] == row["match_id"]
+    assert body["p_home"] == pytest.approx(row["p_home"], abs=1e-12)
+    assert body["p_home"] + body["p_draw"] + body["p_away"] == pytest.approx(1.0, abs=1e-9)
+    assert body["predicted"] == row["predicted"]
+    assert body["fair_odds"]["home"] == pytest.approx(1 / row["p_home"])
+    assert body["reasons"][0]["factor"] == "rating"
+    assert body["model"] == {
+        "name": "matchcast-1x2",
+        "version": "1",
+        "alias": "champion",
+        "run_id": "run11111111",
+        "data_version": "data-v1",
+        "features_as_of": "2026-03-01",
+        "computed_at": body["model"]["computed_at"],
+    }
+    assert body["kickoff"].endswith("Z")
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["cache-control"] == "public, max-age=60"
+
+
+def test_market_odds_are_null_when_unknown(client: TestClient, served: Served) -> None:
+    _, _, predictions = served
+    without = predictions[predictions["market_odds_home"].isna()].iloc[0]
+    with_odds = predictions[predictions["market_odds_home"].notna()].iloc[0]
+    assert client.get(f"/predict/{without['match_id']}").json()["market_odds"] is None
+    odds = client.get(f"/predict/{with_odds['match_id']}").json()["market_odds"]
+    assert odds["home"] == pytest.approx(with_odds["market_odds_home"])
+    assert odds["source"] == "market_avg"
+
+
+def test_etag_gives_304_while_unchanged(client: TestClient, served: Served) -> None:
+    match_id = served[2]["match_id"].iloc[0]
+    first = client.get(f"/predict/{match_id}")
+    etag = first.headers["etag"]
+    assert etag.startswith('"') and etag.endswith('"')
+    again = client.get(f"/predict/{match_id}", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == etag
+    assert (
+        client.get(f"/predict/{match_id}", headers={"If-None-Match": f'"x", W/{etag}'}).status_code
+        == 304
+    )
+    stale = client.get(f"/predict/{match_id}", headers={"If-None-Match": '"stale"'})
+    assert stale.status_code == 200
+    assert stale.content == first.content
+
+
+def test_unknown_match_is_404_with_precise_detail(client: TestClient) -> None:
+    response = client.get("/predict/E0-2026-03-07-nobody-nowhere")
+    assert response.status_code == 404
+    assert response.json()["detail"] == (
+        "unknown match_id 'E0-2026-03-07-nobody-nowhere': no such match in the match table "
+        "(see GET /matches)"
+    )
+
+
+def test_finished_match_is_404_saying_so(client: TestClient, served: Served) -> None:
+    finished = served[1][served[1]["status"] == "finished"]["match_id"].iloc[0]
+    response = client.get(f"/predict/{finished}")
+    assert response.status_code == 404
+    assert "is finished" in response.json()["detail"]
+
+
+def test_scheduled_match_without_forecast_is_404_saying_so(
+    client: TestClient, served: Served
+) -> None:
+    _, matches, predictions = served
+    missing = sorted(
+        set(matches[matches["status"] == "scheduled"]["match_id"]) - set(predictions["match_id"])
+    )
+    assert len(missing) == 2
+    response = client.get(f"/predict/{missing[0]}")
+    assert response.status_code == 404
+    assert response.json()["detail"] == (
+        f"match {missing[0]!r} is scheduled but has no forecast in predictions data-v1"
+    )
+
+
+@pytest.mark.parametrize(
+    "bad_id", ["has space", "semi;colon", "trailing-", "-leading", "a--b", "x" * 121]
+)
+def test_malformed_id_is_422(client: TestClient, bad_id: str) -> None:
+    assert client.get(f"/predict/{bad_id}").status_code == 422
+
+
+def test_longest_allowed_id_is_not_malformed(client: TestClient) -> None:
+    assert client.get("/predict/" + "x" * 120).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("POST", "/predict/batch"),
+        ("POST", "/predict"),
+        ("GET", "/predict?ids=E0-2026-03-07-a-b,E0-2026-03-08-c-d"),
+        ("GET", "/predict"),
+        ("POST", "/predict/E0-2026-03-07-a-b"),
+    ],
+)
+def test_no_http_batch_endpoint(client: TestClient, method: str, url: str) -> None:
+    """ADR-0006 (docs/adr/0006-no-http-batch-endpoint.md): forecasts are served one match at
+    a time; bulk consumers read predictions.parquet. No route may accept a list of ids."""
+    assert client.request(method, url, json={"match_ids": ["E0-2026-03-07-a-b"]}).status_code in {
+        404,
+        405,
+    }
+
+
+def test_openapi_offers_no_batch_route(client: TestClient) -> None:
+    """ADR-0006: the only prediction route is GET /predict/{match_id}."""
+    paths = client.get("/openapi.json").json()["paths"]
+    predict_paths = {p: set(ops) for p, ops in paths.items() if p.startswith("/predict")}
+    assert predict_paths == {"/predict/{match_id}": {"get"}}
