@@ -1,16 +1,18 @@
 """Behavioural checks of a trained 1X2 model on a small real slice.
 
-The slice is the English top two divisions (E0 + E1) over a few seasons of the real match
-table built by the pipeline. Features are computed with the project's own feature builder on
-that slice, with hypothetical fixtures appended after its last match (scheduled rows, so the
-builder gives them the point-in-time state); the model is fitted with the settings in
-params.yaml. Checks: probabilities are valid, a much stronger home side gets a higher home
-probability, and a swapped fixture mirrors sensibly (the home side's edge flips sides
-without flipping the favourite).
+The slice is the English top two divisions (E0 + E1) over a few seasons of the real
+archive, ingested and validated by the test itself. Features come from the project's own
+feature builder, with hypothetical fixtures appended after the slice's last match
+(scheduled rows, so the builder gives them the point-in-time state); the model is fitted
+with the settings in params.yaml. Checks: probabilities are valid, a much stronger home
+side gets a higher home probability, and a swapped fixture mirrors sensibly (the home
+side's edge flips sides without flipping the favourite).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -19,13 +21,16 @@ import pytest
 import yaml
 
 from matchcast.data import columns as C
+from matchcast.data.ingest import ingest
+from matchcast.data.params import DataParams, SeasonRange
+from matchcast.data.sources.fetch import Fetcher
+from matchcast.data.validation import validate_matches
 from matchcast.features.build import build_features
 from matchcast.features.params import FeatureParams
 from matchcast.models import metrics
 from matchcast.models.estimator import ModelParams, OutcomeModel
 
 REPO = Path(__file__).resolve().parents[2]
-MATCHES = REPO / "data" / "interim" / "matches.parquet"
 PARAMS = REPO / "params.yaml"
 LEAGUES = ("E0", "E1")
 FIRST_SEASON, TEST_SEASON = "2017-18", "2024-25"
@@ -69,11 +74,22 @@ def _fixture(
     return row
 
 
+def _real_matches(archive: Path) -> pd.DataFrame:
+    """Ingest and validate the slice from the real archive (no pipeline run needed)."""
+    params = DataParams(
+        football_data=str(archive),
+        leagues=list(LEAGUES),
+        seasons=SeasonRange(first=FIRST_SEASON, last=TEST_SEASON),
+        as_of=dt.date(2025, 7, 1),
+    )
+    with tempfile.TemporaryDirectory() as cache:
+        result = ingest(params, Fetcher(Path(cache)))
+    return validate_matches(result.matches, result.issues, params.as_of, 0.005).matches
+
+
 @pytest.fixture(scope="module")
-def trained() -> tuple[OutcomeModel, pd.DataFrame, dict[str, str]]:
-    if not MATCHES.exists():
-        pytest.skip(f"{MATCHES} is missing: run the pipeline (dvc repro validate) first")
-    matches = pd.read_parquet(MATCHES)
+def trained(shared_archive: Path) -> tuple[OutcomeModel, pd.DataFrame, dict[str, str]]:
+    matches = _real_matches(shared_archive)
     seasons = matches[C.SEASON].astype(str)
     slice_ = matches[
         matches[C.LEAGUE].isin(LEAGUES)
