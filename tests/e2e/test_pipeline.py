@@ -1,0 +1,107 @@
+"""The whole pipeline, ``dvc repro`` from ingest to batch_inference, on a small real slice.
+
+The project's own ``dvc.yaml`` runs in a scratch DVC project with a ``params.yaml`` that
+selects two divisions and a small tuning budget; MLflow, the SQL store and every output
+live in that scratch folder. Then the served API answers for a scheduled match.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+
+from matchcast.app.main import create_app
+from matchcast.app.runtime import ServeConfig
+from matchcast.app.state import ServingFiles
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="module")
+def project(shared_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("pipeline")
+    shutil.copy(REPO / "dvc.yaml", work / "dvc.yaml")
+    shutil.copy(REPO / ".dvcignore", work / ".dvcignore")
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["data"].update({"leagues": ["E0", "E1"], "seasons": {"first": "2014-15", "last": None}})
+    params["model"]["tuning"].update({"n_trials": 2, "timeout_s": 20})
+    (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    # dvc.yaml lists source folders as dependencies; point them at the real package.
+    (work / "src").symlink_to(REPO / "src", target_is_directory=True)
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "MATCHCAST_FOOTBALL_DATA": str(shared_archive),
+        "MATCHCAST_DATABASE_URL": f"sqlite:///{work / 'store.db'}",
+        "MATCHCAST_MLFLOW_TRACKING_URI": f"sqlite:///{work / 'mlflow.db'}",
+        "MATCHCAST_MLFLOW_ARTIFACT_ROOT": str(work / "mlartifacts"),
+    }
+    subprocess.run([str(BIN / "dvc"), "init", "--no-scm", "-q"], cwd=work, env=env, check=True)
+    done = subprocess.run(
+        [str(BIN / "dvc"), "repro"], cwd=work, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    # A second repro with nothing changed re-runs only the always-changed ingest.
+    again = subprocess.run(
+        [str(BIN / "dvc"), "repro"], cwd=work, env=env, capture_output=True, text=True
+    )
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "Stage 'train' didn't change, skipping" in again.stdout
+    return work
+
+
+def test_every_scheduled_match_gets_one_forecast(project: Path) -> None:
+    matches = pd.read_parquet(project / "data/interim/matches.parquet")
+    predictions = pd.read_parquet(project / "data/predictions/predictions.parquet")
+    scheduled = matches.loc[matches["status"] == "scheduled", "match_id"]
+    assert len(scheduled) > 100
+    assert sorted(predictions["match_id"]) == sorted(scheduled)
+    total = predictions[["p_home", "p_draw", "p_away"]].sum(axis=1)
+    assert ((total - 1.0).abs() < 1e-9).all()
+    assert predictions["model_alias"].eq("champion").all()
+
+
+def test_metrics_compare_model_and_market_on_the_same_matches(project: Path) -> None:
+    metrics = json.loads((project / "reports/metrics.json").read_text())
+    assert metrics["test"]["n"] == metrics["market"]["n"] > 500
+    assert metrics["test"]["log_loss"] < metrics["baselines"]["class_prior"]["log_loss"] - 0.02
+    assert (
+        abs(
+            metrics["gap"]["log_loss"]
+            - (metrics["test"]["log_loss"] - metrics["market"]["log_loss"])
+        )
+        < 1e-6
+    )
+    registry = json.loads((project / "reports/registry.json").read_text())
+    assert registry["gates_passed"] is True
+    assert registry["champion_version"] == registry["serving_version"]
+
+
+def test_the_api_serves_the_pipeline_outputs(project: Path) -> None:
+    files = ServingFiles(
+        predictions=project / "data/predictions/predictions.parquet",
+        model=project / "data/predictions/model.json",
+        matches=project / "data/interim/matches.parquet",
+    )
+    predictions = pd.read_parquet(files.predictions)
+    match_id = str(predictions["match_id"].iloc[0])
+    with TestClient(create_app(ServeConfig(files=files, reload_interval_s=0))) as client:
+        assert client.get("/readyz").status_code == 200
+        answer = client.get(f"/predict/{match_id}")
+        assert answer.status_code == 200
+        body = answer.json()
+        assert body["match_id"] == match_id
+        assert body["model"]["alias"] == "champion"
+        assert client.get("/model").json()["evaluation"]["test_n"] > 500
