@@ -48,8 +48,8 @@ serve: setup
 run: pipeline serve
 
 lint: setup
-	@$(BIN)/ruff check src tests benchmarks dags
-	@$(BIN)/ruff format --check src tests benchmarks dags
+	@$(BIN)/ruff check src tests benchmarks
+	@$(BIN)/ruff format --check src tests benchmarks
 
 typecheck: setup
 	@$(BIN)/mypy

@@ -32,7 +32,7 @@ from mlflow.tracking import MlflowClient
 from matchcast.config import get_settings
 from matchcast.data import columns as C
 from matchcast.data import store
-from matchcast.data.io import write_json, write_parquet
+from matchcast.data.io import file_md5, write_json, write_parquet
 from matchcast.data.params import load_section
 from matchcast.models import registry
 
@@ -55,15 +55,6 @@ PROBABILITY_FLOOR = 1e-9
 
 
 # --- provenance ----------------------------------------------------------------------------------
-
-
-def file_md5(path: Path) -> str:
-    """MD5 of a file's bytes: the hash DVC records for it in dvc.lock."""
-    digest = hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def inputs_version(hashes: Mapping[str, str]) -> str:

@@ -16,7 +16,6 @@ matches); ``matchcast promote`` does the same by hand, unconditionally.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import pickle
@@ -31,7 +30,7 @@ from pydantic import BaseModel, ConfigDict
 
 from matchcast.config import get_settings
 from matchcast.data import columns as C
-from matchcast.data.io import write_json
+from matchcast.data.io import file_md5, write_json
 from matchcast.data.params import load_section
 from matchcast.models import registry
 from matchcast.models.estimator import OutcomeModel
@@ -47,15 +46,6 @@ class RegisterParams(BaseModel):
     model_name: str = registry.MODEL_NAME
     auto_promote: bool = True
     gates: registry.Gates = registry.Gates()
-
-
-def file_md5(path: Path) -> str:
-    """MD5 of a file's bytes — the hash DVC records for a file output."""
-    digest = hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _flat(prefix: str, value: Any, out: dict[str, Any]) -> dict[str, Any]:

@@ -35,6 +35,18 @@ class RawTable:
     blank_lines: int
     issues: pd.DataFrame
 
+    def with_frame(self, frame: pd.DataFrame) -> RawTable:
+        """The same file facts over another frame (e.g. with provenance columns added)."""
+        return RawTable(
+            frame,
+            self.header,
+            self.encoding,
+            self.had_bom,
+            self.crlf,
+            self.blank_lines,
+            self.issues,
+        )
+
 
 def decode(payload: bytes) -> tuple[str, str, bool]:
     """Decode file bytes: UTF-8 (BOM stripped) or, failing that, cp1252.

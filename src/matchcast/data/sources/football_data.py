@@ -99,15 +99,7 @@ def read_rows(payload: bytes, source_file: str, league: str | None, season: str 
         payload, source_file, aliases=HEADER_ALIASES, keep=KEEP_COLUMNS, text_columns=TEXT_COLUMNS
     )
     frame = table.frame.assign(**{FILE: source_file, LEAGUE_HINT: league, SEASON_HINT: season})
-    return RawTable(
-        frame,
-        table.header,
-        table.encoding,
-        table.had_bom,
-        table.crlf,
-        table.blank_lines,
-        table.issues,
-    )
+    return table.with_frame(frame)
 
 
 def _text(raw: pd.DataFrame, name: str) -> pd.Series:

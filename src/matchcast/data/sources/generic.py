@@ -42,15 +42,7 @@ def read_generic_rows(payload: bytes, source_file: str) -> RawTable:
     if missing:
         raise GenericFormatError(f"{source_file}: missing required column(s) {', '.join(missing)}")
     frame = frame.assign(_file=source_file)
-    return RawTable(
-        frame,
-        table.header,
-        table.encoding,
-        table.had_bom,
-        table.crlf,
-        table.blank_lines,
-        table.issues,
-    )
+    return table.with_frame(frame)
 
 
 def to_canonical_generic(raw: pd.DataFrame, timezone: str = "UTC") -> pd.DataFrame:
