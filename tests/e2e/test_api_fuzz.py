@@ -57,6 +57,7 @@ def test_schema_lists_every_operation(operations: dict[str, Any]) -> None:
         "GET /readyz",
         "GET /metrics",
         "POST /admin/reload",
+        "GET /",
     }
 
 
