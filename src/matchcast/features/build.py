@@ -22,6 +22,7 @@ from matchcast.features.market import market_features
 from matchcast.features.params import FeatureParams
 from matchcast.features.pi_ratings import pi_pass
 from matchcast.features.poisson_strengths import dixon_coles_probabilities, strength_pass
+from matchcast.features.season_table import season_table_pass
 from matchcast.features.timeline import FloatArray, Timeline, build_timeline
 
 logger = logging.getLogger(__name__)
@@ -90,6 +91,28 @@ def rating_features(
     return out
 
 
+def variant_features(
+    tl: Timeline, params: FeatureParams, main: dict[str, FloatArray]
+) -> dict[str, FloatArray]:
+    """A fast and a slow Elo, the season-to-date table and Elo momentum.
+
+    Args:
+        tl: Chronological match arrays.
+        params: Feature parameters.
+        main: Output of the main Elo pass (``f_elo_home``, ``f_elo_away``).
+
+    Returns:
+        Feature arrays aligned with the timeline.
+    """
+    v = params.elo_variants
+    out: dict[str, FloatArray] = {}
+    for name, k in (("elofast", v.fast_k), ("eloslow", v.slow_k)):
+        ratings = elo_pass(tl, params.elo.model_copy(update={"k": k}), params.prior, prefix=name)
+        out[f"f_{name}_diff"] = ratings[f"f_{name}_diff"]
+    out.update(season_table_pass(tl, main["f_elo_home"], main["f_elo_away"], v.momentum_matches))
+    return out
+
+
 def build_features(matches: pd.DataFrame, params: FeatureParams) -> pd.DataFrame:
     """Point-in-time features of every match (finished and scheduled).
 
@@ -122,6 +145,7 @@ def build_features(matches: pd.DataFrame, params: FeatureParams) -> pd.DataFrame
             nan_without_data=True,
         )
     )
+    features.update(variant_features(tl, params, features))
     features.update(form_features(tl, hs, as_, hst, ast, params.form))
     features.update(ctx)
     features.update(head_to_head(tl, params.context))

@@ -42,17 +42,24 @@ def rating_change(diff: float, home_goals: float, away_goals: float, params: Elo
     return k * (score - expected_score(diff))
 
 
-def elo_pass(tl: Timeline, params: EloParams, prior: PriorParams) -> dict[str, FloatArray]:
+def elo_pass(
+    tl: Timeline,
+    params: EloParams,
+    prior: PriorParams,
+    prefix: str = "elo",
+) -> dict[str, FloatArray]:
     """Pre-match Elo features for every match of the timeline, in one chronological pass.
 
     Args:
         tl: Chronological match arrays.
         params: Elo constants.
         prior: Newcomer prior.
+        prefix: Feature name prefix (``f_<prefix>_home`` ...).
 
     Returns:
         ``f_elo_home``, ``f_elo_away``, ``f_elo_home_advantage``, ``f_elo_diff`` and
-        ``f_elo_expected`` (home expected score), aligned with the timeline.
+        ``f_elo_expected`` (home expected score), aligned with the timeline; ``elo`` in
+        the names is ``prefix``.
     """
     n = tl.n
     rating = [0.0] * tl.n_teams
@@ -110,11 +117,11 @@ def elo_pass(tl: Timeline, params: EloParams, prior: PriorParams) -> dict[str, F
     adv = np.array(out_hfa, dtype=np.float64)
     diff_arr = r_home + adv - r_away
     return {
-        "f_elo_home": r_home,
-        "f_elo_away": r_away,
-        "f_elo_home_advantage": adv,
-        "f_elo_diff": diff_arr,
-        "f_elo_expected": 1.0 / (1.0 + 10.0 ** (-diff_arr / 400.0)),
+        f"f_{prefix}_home": r_home,
+        f"f_{prefix}_away": r_away,
+        f"f_{prefix}_home_advantage": adv,
+        f"f_{prefix}_diff": diff_arr,
+        f"f_{prefix}_expected": 1.0 / (1.0 + 10.0 ** (-diff_arr / 400.0)),
     }
 
 

@@ -55,6 +55,16 @@ class EloParams(_Strict):
     )
 
 
+class EloVariantParams(_Strict):
+    """Extra Elo systems beside the main one (same constants, other K) and momentum."""
+
+    fast_k: float = Field(20.0, gt=0, description="K of the fast Elo (recent form).")
+    slow_k: float = Field(3.0, gt=0, description="K of the slow Elo (long-run class).")
+    momentum_matches: int = Field(
+        5, ge=1, description="Momentum: main Elo now minus this many matches ago."
+    )
+
+
 class PiParams(_Strict):
     """Pi-ratings (Constantinou & Fenton 2013)."""
 
@@ -111,6 +121,7 @@ class FeatureParams(_Strict):
     )
     prior: PriorParams = PriorParams()
     elo: EloParams = EloParams()
+    elo_variants: EloVariantParams = EloVariantParams()
     pi: PiParams = PiParams()
     strengths: StrengthParams = StrengthParams()
     form: FormParams = FormParams()

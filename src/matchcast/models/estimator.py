@@ -72,6 +72,9 @@ class ModelParams(BaseModel):
     calibration: CalibrationMethod = "temperature"
     logistic_c: float = Field(default=0.005, gt=0)
     blend_weight: float = Field(default=0.5, ge=0, le=1)  # weight of LightGBM in the blend
+    # Training weight of a match = season_decay ** (seasons between its season and the
+    # newest training season): older football counts less. 1.0 weighs every season alike.
+    season_decay: float = Field(default=1.0, gt=0, le=1)
     lightgbm: LightGBMParams = LightGBMParams()
 
 
@@ -93,6 +96,24 @@ def seasons_in_order(frame: pd.DataFrame) -> list[str]:
     """Seasons of a frame ordered by their first match date (robust to mixed labels)."""
     first = frame.groupby(C.SEASON, observed=True)[C.DATE].min().sort_values()
     return [str(s) for s in first.index]
+
+
+def season_weights(frame: pd.DataFrame, decay: float) -> FloatArray:
+    """Per-row training weights ``decay ** age``, age = seasons before the newest one.
+
+    Args:
+        frame: rows with a season and a date.
+        decay: weight ratio between consecutive seasons (1.0: all rows weigh 1).
+
+    Returns:
+        Weights aligned with the rows of ``frame`` (the newest season weighs 1).
+    """
+    if decay >= 1.0 or frame.empty:
+        return np.ones(len(frame), dtype=np.float64)
+    order = seasons_in_order(frame)
+    age = {s: len(order) - 1 - i for i, s in enumerate(order)}
+    ages = frame[C.SEASON].astype("string").map(age).to_numpy(dtype=np.float64)
+    return np.asarray(decay**ages, dtype=np.float64)
 
 
 def _matrix(frame: pd.DataFrame, cols: list[str]) -> FloatArray:
@@ -122,7 +143,12 @@ class OutcomeModel:
 
     # ----------------------------------------------------------------- fitting
     def _fit_booster(
-        self, x: FloatArray, y: IntArray, valid: tuple[FloatArray, IntArray] | None, rounds: int
+        self,
+        x: FloatArray,
+        y: IntArray,
+        w: FloatArray,
+        valid: tuple[FloatArray, IntArray] | None,
+        rounds: int,
     ) -> lgb.Booster:
         p = self.params.lightgbm
         booster_params: dict[str, Any] = {
@@ -141,7 +167,7 @@ class OutcomeModel:
             "force_row_wise": True,
             "verbosity": -1,
         }
-        train_set = lgb.Dataset(x, y, free_raw_data=True)
+        train_set = lgb.Dataset(x, y, weight=w, free_raw_data=True)
         if valid is None:
             return lgb.train(booster_params, train_set, num_boost_round=rounds)
         valid_set = lgb.Dataset(valid[0], valid[1], reference=train_set)
@@ -154,11 +180,11 @@ class OutcomeModel:
         )
         return booster
 
-    def _fit_logistic(self, x: FloatArray, y: IntArray) -> Pipeline:
+    def _fit_logistic(self, x: FloatArray, y: IntArray, w: FloatArray) -> Pipeline:
         key = ""
         if self._cache is not None:
             digest = hashlib.sha1(usedforsecurity=False)
-            for part in (x, y, np.array([self.params.logistic_c])):
+            for part in (x, y, w, np.array([self.params.logistic_c])):
                 digest.update(np.ascontiguousarray(part).tobytes())
             key = digest.hexdigest()
             if key in self._cache:
@@ -168,7 +194,7 @@ class OutcomeModel:
             StandardScaler(),
             LogisticRegression(C=self.params.logistic_c, max_iter=300, tol=1e-4),
         )
-        pipe.fit(x, y)
+        pipe.fit(x, y, logisticregression__sample_weight=w)
         if self._cache is not None:
             self._cache[key] = pipe
         return pipe
@@ -180,18 +206,22 @@ class OutcomeModel:
         return self.params.kind in ("logistic", "blend")
 
     def _fit_base(
-        self, x: FloatArray, y: IntArray, valid: tuple[FloatArray, IntArray] | None
+        self,
+        x: FloatArray,
+        y: IntArray,
+        w: FloatArray,
+        valid: tuple[FloatArray, IntArray] | None,
     ) -> None:
         if self._uses_booster():
             rounds = (
                 self.params.lightgbm.max_rounds if self.best_rounds is None else self.best_rounds
             )
-            self.booster = self._fit_booster(x, y, valid, rounds)
+            self.booster = self._fit_booster(x, y, w, valid, rounds)
             if valid is not None:
                 self.best_rounds = max(int(self.booster.best_iteration), 1)
                 self.booster = _trim(self.booster, self.best_rounds)
         if self._uses_logistic():
-            self.logistic = self._fit_logistic(x, y)
+            self.logistic = self._fit_logistic(x, y, w)
 
     def fit(self, frame: pd.DataFrame, *, refit: bool = True) -> OutcomeModel:
         """Fit base models and calibrator on finished matches of ``frame``.
@@ -221,15 +251,18 @@ class OutcomeModel:
         self.best_rounds = None
         x_all = _matrix(data, self.feature_columns)
         y_all = outcome_codes(data[C.RESULT])
+        w_all = season_weights(data, self.params.season_decay)
         if not self.holdout:
             logger.warning("one season only: no early stopping and no calibration")
-            self._fit_base(x_all, y_all, None)
+            self._fit_base(x_all, y_all, w_all, None)
             self.calibrator = Calibrator("none").fit(np.empty((0, 3)), np.empty(0, dtype=np.int64))
             return self
         is_hold = data[C.SEASON].astype("string").isin(self.holdout).to_numpy(dtype=bool)
         x_fit, y_fit = x_all[~is_hold], y_all[~is_hold]
         x_hold, y_hold = x_all[is_hold], y_all[is_hold]
-        self._fit_base(x_fit, y_fit, (x_hold, y_hold))
+        # The hold-out fit keeps the same relative weights: the newest fitted season weighs 1.
+        w_fit = season_weights(data.loc[~is_hold], self.params.season_decay)
+        self._fit_base(x_fit, y_fit, w_fit, (x_hold, y_hold))
         raw_hold = self.predict_raw_matrix(x_hold)
         self.calibrator = Calibrator(self.params.calibration).fit(raw_hold, y_hold)
         logger.info(
@@ -244,7 +277,7 @@ class OutcomeModel:
             # Same number of boosting rounds, scaled for the larger training set.
             if self.best_rounds is not None:
                 self.best_rounds = max(1, round(self.best_rounds * len(y_all) / len(y_fit)))
-            self._fit_base(x_all, y_all, None)
+            self._fit_base(x_all, y_all, w_all, None)
         return self
 
     # -------------------------------------------------------------- predicting

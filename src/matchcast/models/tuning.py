@@ -157,6 +157,62 @@ def walk_forward_folds(
     return out
 
 
+def walk_forward_fit(
+    frame: pd.DataFrame, seasons: list[str], params: ModelParams
+) -> dict[str, OutcomeModel]:
+    """One model per test season, each fitted on every finished match before that season.
+
+    The first test season's model sees only the training period; the next one also sees
+    the test seasons before it (the standard walk-forward evaluation: settings fixed, data
+    refreshed at the start of each season, never a match on or after the season's start).
+
+    Args:
+        frame: finished matches of the training and test periods.
+        seasons: test season labels, oldest first.
+        params: the (tuned) model settings, the same for every season.
+
+    Returns:
+        Season label -> model fitted strictly before that season.
+    """
+    season_col = frame[C.SEASON].astype("string")
+    out: dict[str, OutcomeModel] = {}
+    for i, season in enumerate(seasons):
+        in_season = (season_col == season).to_numpy(dtype=bool)
+        if not in_season.any():
+            raise ValueError(f"no matches of test season {season}")
+        start = frame.loc[in_season, C.DATE].min()
+        before = (frame[C.DATE] < start).to_numpy(dtype=bool)
+        later = season_col.isin(seasons[i:]).to_numpy(dtype=bool)
+        rows = frame.loc[before & ~later & frame[C.RESULT].notna().to_numpy(dtype=bool)]
+        out[season] = OutcomeModel(params).fit(rows, refit=True)
+        logger.info(
+            "walk-forward: %s predicted by a fit through %s", season, out[season].trained_through
+        )
+    return out
+
+
+def predict_by_season(models: dict[str, OutcomeModel], frame: pd.DataFrame) -> np.ndarray:
+    """Probabilities (n, 3) for every row of ``frame``, each from its season's model.
+
+    Args:
+        models: season label -> fitted model (from :func:`walk_forward_fit`).
+        frame: rows to predict; every season in it must have a model.
+
+    Returns:
+        Calibrated [H, D, A] probabilities in row order.
+    """
+    season_col = frame[C.SEASON].astype("string").to_numpy(dtype=object)
+    missing = sorted(set(season_col) - set(models))
+    if missing:
+        raise ValueError(f"no walk-forward model for seasons {missing}")
+    out = np.full((len(frame), 3), np.nan, dtype=np.float64)
+    for season, model in models.items():
+        rows = np.flatnonzero(season_col == season)
+        if len(rows):
+            out[rows] = model.predict_proba(frame.iloc[rows])
+    return out
+
+
 def _fold_log_loss(
     params: ModelParams, train: pd.DataFrame, valid: pd.DataFrame, cache: dict[str, Any]
 ) -> float:

@@ -23,9 +23,9 @@ from matchcast.data.params import load_section
 from matchcast.models import metrics
 from matchcast.models.baselines import ClassPrior
 from matchcast.models.dixon_coles import dixon_coles_walk_forward
-from matchcast.models.estimator import OutcomeModel
 from matchcast.models.evaluation import BIG_FIVE, evaluate
 from matchcast.models.market import market_probabilities, market_triple
+from matchcast.models.tuning import predict_by_season
 from matchcast.pipelines.train import split_period
 
 logger = logging.getLogger(__name__)
@@ -123,7 +123,9 @@ def main(
     params: Path = typer.Option(Path("params.yaml"), help="Params file (evaluate:, data.as_of)."),
     features: Path = typer.Option(..., help="Features parquet."),
     matches: Path = typer.Option(..., help="Canonical match table (odds, goals)."),
-    model: Path = typer.Option(..., help="Fitted model from the train stage."),
+    season_models: Path = typer.Option(
+        ..., help="Walk-forward models from the train stage (season -> model)."
+    ),
     metrics_out: Path = typer.Option(..., "--metrics", help="Metrics report (JSON)."),
     calibration_out: Path = typer.Option(..., "--calibration", help="Reliability table (CSV)."),
     predictions_out: Path = typer.Option(..., "--predictions", help="Test predictions (parquet)."),
@@ -136,8 +138,9 @@ def main(
     table = pd.read_parquet(matches)
     train, test, seasons = split_period(frame, as_of, eval_params.test_seasons)
     test = test.reset_index(drop=True)
-    fitted: OutcomeModel = pickle.loads(model.read_bytes())
-    probs = fitted.predict_proba(test)
+    # Each test season is predicted by a model fitted strictly before it.
+    fitted = pickle.loads(season_models.read_bytes())
+    probs = predict_by_season(fitted, test)
     market, sources = market_forecasts(test, table, eval_params.market_methods)
     baselines = baseline_forecasts(train, test, table, eval_params)
     result = evaluate(

@@ -1,8 +1,10 @@
-"""DVC stage ``train``: tune on walk-forward folds, then fit on every training season.
+"""DVC stage ``train``: tune on walk-forward folds, then one fit per test season.
 
-The training seasons are every finished match before the test period (the last
-``evaluate.test_seasons`` complete seasons before ``data.as_of``); the test period is not
-touched here.
+Tuning uses only the training period (every finished match before the test period, the
+last ``evaluate.test_seasons`` complete seasons before ``data.as_of``). With the tuned
+settings fixed, each test season gets a model fitted on every finished match before that
+season's first match (walk-forward); the first of them, fitted on the training period
+only, is also saved alone for the register stage.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from matchcast.data import columns as C
 from matchcast.data.io import atomic_write, write_json
 from matchcast.data.params import load_section
 from matchcast.models.estimator import ModelParams, OutcomeModel
-from matchcast.models.tuning import TuningParams, find_test_seasons, tune
+from matchcast.models.tuning import TuningParams, find_test_seasons, tune, walk_forward_fit
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +57,8 @@ def split_period(
     return features.loc[finished & before & ~in_test], features.loc[in_test & finished], seasons
 
 
-def save_model(model: OutcomeModel, path: Path) -> None:
-    """Pickle the fitted estimator atomically."""
+def save_model(model: OutcomeModel | dict[str, OutcomeModel], path: Path) -> None:
+    """Pickle the fitted estimator (or season -> estimator mapping) atomically."""
     payload = pickle.dumps(model)
 
     def write(tmp: Path) -> None:
@@ -70,27 +72,33 @@ def main(
         Path("params.yaml"), help="Params file (model:, evaluate:, data.as_of)."
     ),
     features: Path = typer.Option(..., help="Features parquet."),
-    out: Path = typer.Option(..., help="Fitted model (pickle)."),
+    out: Path = typer.Option(..., help="Model fitted before the test period (pickle)."),
+    season_models: Path = typer.Option(
+        ..., help="Walk-forward models, one per test season (pickle: season -> model)."
+    ),
     report: Path = typer.Option(..., help="Tuning and training summary (JSON)."),
 ) -> None:
-    """Tune the model on walk-forward folds and fit it on all training seasons."""
+    """Tune on walk-forward folds; fit once per test season on every season before it."""
     started = time.perf_counter()
     model_params, budget = load_model_params(params)
     as_of = str(load_section(params, "data").get("as_of", "2026-03-01"))
     n_test = int(load_section(params, "evaluate").get("test_seasons", 2))
     frame = pd.read_parquet(features)
-    train, _, seasons = split_period(frame, as_of, n_test)
+    train, test, seasons = split_period(frame, as_of, n_test)
     logger.info("training on %d matches before the test seasons %s", len(train), seasons)
     tuned = tune(train, model_params, budget)
     fit_started = time.perf_counter()
-    model = OutcomeModel(tuned.params).fit(train, refit=True)
+    models = walk_forward_fit(pd.concat([train, test]), seasons, tuned.params)
+    model = models[seasons[0]]
     fit_s = time.perf_counter() - fit_started
     save_model(model, out)
+    save_model(models, season_models)
     summary: dict[str, Any] = {
         "test_seasons": seasons,
         "n_train": len(train),
         "params": tuned.params.model_dump(),
         "model": model.describe(),
+        "walk_forward": {season: m.describe() for season, m in models.items()},
         "tuning": {
             "n_trials": tuned.n_trials,
             "elapsed_s": round(tuned.elapsed_s, 1),

@@ -99,3 +99,32 @@ def test_elo_probabilities_are_a_distribution_with_league_draw_rate() -> None:
     # the expectation matches the Elo logistic at the centre of the scale
     assert probs[1, 0] + 0.5 * probs[1, 1] == pytest.approx(0.5)
     assert not math.isnan(float(probs.sum()))
+
+
+def test_prefix_names_the_features(make_matches: Callable[..., pd.DataFrame]) -> None:
+    m = make_matches([("2020-08-01", "a", "b", 2, 0, "E0", "2020-21")])
+    out = elo_pass(build_timeline(m, {}), EloParams(), NO_QUANTILE, prefix="elofast")
+    assert set(out) == {
+        "f_elofast_home",
+        "f_elofast_away",
+        "f_elofast_home_advantage",
+        "f_elofast_diff",
+        "f_elofast_expected",
+    }
+
+
+def test_a_larger_k_moves_ratings_further(make_matches: Callable[..., pd.DataFrame]) -> None:
+    m = make_matches(
+        [
+            ("2020-08-01", "a", "b", 2, 0, "E0", "2020-21"),
+            ("2020-08-08", "a", "b", None, None, "E0", "2020-21"),
+        ]
+    )
+    tl = build_timeline(m, {})
+    slow = elo_pass(tl, EloParams(k=3.0, home_advantage_k=0.0), NO_QUANTILE)
+    fast = elo_pass(tl, EloParams(k=20.0, home_advantage_k=0.0), NO_QUANTILE)
+    assert slow["f_elo_diff"][0] == fast["f_elo_diff"][0]
+    gain_slow = slow["f_elo_diff"][1] - slow["f_elo_diff"][0]
+    gain_fast = fast["f_elo_diff"][1] - fast["f_elo_diff"][0]
+    assert gain_fast == pytest.approx(gain_slow * 20.0 / 3.0)
+    assert gain_slow > 0

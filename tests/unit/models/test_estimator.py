@@ -14,8 +14,16 @@ from matchcast.models.estimator import (
     OutcomeModel,
     feature_columns,
     outcome_codes,
+    season_weights,
 )
-from matchcast.models.tuning import TuningParams, find_test_seasons, tune, walk_forward_folds
+from matchcast.models.tuning import (
+    TuningParams,
+    find_test_seasons,
+    predict_by_season,
+    tune,
+    walk_forward_fit,
+    walk_forward_folds,
+)
 
 FAST_LGB = LightGBMParams(
     max_rounds=200, early_stopping_rounds=20, learning_rate=0.1, min_child_samples=50
@@ -164,3 +172,45 @@ def test_tuning_is_seeded_and_never_worse_than_defaults(frame: pd.DataFrame) -> 
     assert first.best_value <= first.default_value
     assert first.params == second.params
     assert first.params.lightgbm.max_rounds == FAST_LGB.max_rounds  # untouched knobs kept
+
+
+def test_season_weights_decay_with_age(frame: pd.DataFrame) -> None:
+    w = season_weights(frame, 0.5)
+    by_season = pd.Series(w).groupby(frame.season.to_numpy()).unique()
+    assert by_season["2019-20"].tolist() == [1.0]
+    assert by_season["2018-19"].tolist() == [0.5]
+    assert by_season["2015-16"].tolist() == [0.5**4]
+    assert (season_weights(frame, 1.0) == 1.0).all()
+
+
+def test_season_decay_changes_the_fit(frame: pd.DataFrame) -> None:
+    train, test = frame[frame.season < "2019-20"], frame[frame.season == "2019-20"]
+    flat = OutcomeModel(ModelParams(kind="logistic")).fit(train).predict_proba(test)
+    decayed = (
+        OutcomeModel(ModelParams(kind="logistic", season_decay=0.3)).fit(train).predict_proba(test)
+    )
+    assert np.abs(flat - decayed).max() > 1e-4
+    y = outcome_codes(test.result)
+    assert abs(_nll(flat, y) - _nll(decayed, y)) < 0.05  # same signal, other weights
+
+
+def test_walk_forward_fit_refits_before_each_test_season(frame: pd.DataFrame) -> None:
+    seasons = ["2018-19", "2019-20"]
+    params = ModelParams(kind="logistic")
+    models = walk_forward_fit(frame, seasons, params)
+    assert list(models) == seasons
+    first_day = {s: frame.loc[frame.season == s, "date"].min() for s in seasons}
+    for season, model in models.items():
+        assert pd.Timestamp(str(model.trained_through)) < first_day[season]
+    # The second season's model has seen the first test season, the first has not.
+    assert models["2019-20"].trained_through == str(
+        frame.loc[frame.season == "2018-19", "date"].max().date()
+    )
+    assert models["2019-20"].n_train == models["2018-19"].n_train + 800
+    test = frame[frame.season.isin(seasons)]
+    probs = predict_by_season(models, test)
+    for season, model in models.items():
+        rows = (test.season == season).to_numpy()
+        np.testing.assert_allclose(probs[rows], model.predict_proba(test[rows]))
+    with pytest.raises(ValueError, match="no walk-forward model"):
+        predict_by_season({"2019-20": models["2019-20"]}, test)
