@@ -3,7 +3,9 @@
 Which version holds which alias (all under ``matchcast-1x2``):
 
 1. the *tested* version — the train stage's model, fitted on the seasons before the test
-   period and scored by the evaluate stage; tag ``role=tested``; never aliased;
+   period; tag ``role=tested``; never aliased. The evaluate stage scores the test period
+   walk-forward: the first test season with this model, each later one with the same
+   settings refitted on every season before it (``models/season_models.pkl``);
 2. the *serving* version — the same settings refitted on every finished match up to
    ``data.as_of``; tag ``role=serving``, ``evaluated_version`` = the tested version and
    the tested version's evaluation (``test_log_loss``, ``gap_log_loss`` ...).
