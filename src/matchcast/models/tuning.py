@@ -98,7 +98,7 @@ def _suggest(trial: optuna.Trial, kind: str) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if kind in ("lightgbm", "blend"):
         values["lgb_num_leaves"] = trial.suggest_int("lgb_num_leaves", 3, 31, log=True)
-        values["lgb_learning_rate"] = trial.suggest_float("lgb_learning_rate", 0.02, 0.1, log=True)
+        values["lgb_learning_rate"] = trial.suggest_float("lgb_learning_rate", 0.01, 0.1, log=True)
         values["lgb_min_child_samples"] = trial.suggest_int(
             "lgb_min_child_samples", 50, 2000, log=True
         )
