@@ -32,6 +32,13 @@ class Settings(BaseSettings):
         default=None, description="Celery broker; unset means the in-process job runner."
     )
     api_key: str | None = Field(default=None, description="Key for the /admin endpoints.")
+    api_url: str | None = Field(
+        default=None,
+        description="Base URL of a running API that jobs ask to reload after new forecasts.",
+    )
+    project_dir: str = Field(
+        default=".", description="DVC project folder that jobs and DAGs run their stages in."
+    )
     cors_origins: list[str] = Field(default_factory=list)
     predictions_path: str = Field(default="data/predictions/predictions.parquet")
     model_metadata_path: str = Field(default="data/predictions/model.json")

@@ -1,0 +1,224 @@
+"""Operational steps over a DVC project: what Celery jobs and Airflow DAGs both call.
+
+A *step* is a named group of DVC stages run with ``dvc repro --single-item`` in a project
+folder (a checkout of this repository, or any folder holding its ``dvc.yaml`` and
+``params.yaml``). Running single items lets the daily path refresh data and forecasts with
+the champion already registered, without retraining; ``pipeline`` runs ``dvc repro`` whole
+(retrain, evaluate, register by the registry's rules, then forecast). DVC stays the only
+thing that decides what is stale and what is cached, so every run is versioned by
+``dvc.lock``. ``reload`` asks a running API to swap in the new files.
+
+Steps take an optional ``as_of``: the information cut-off written to ``data.as_of`` in the
+project's ``params.yaml`` before the stages run (a replay moves it forward month by month;
+DVC sees the parameter change like any other edit).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+import yaml
+from ruamel.yaml import YAML
+
+from matchcast.config import get_settings
+from matchcast.data.io import atomic_write_bytes
+
+logger = logging.getLogger(__name__)
+
+# step → DVC stages, in order (each run with --single-item); None = the whole pipeline.
+STEPS: dict[str, tuple[str, ...] | None] = {
+    "refresh-data": ("ingest",),
+    "validate": ("validate", "store"),
+    "features": ("features",),
+    "batch-inference": ("features", "batch_inference"),
+    "monitor": ("monitor",),
+    "train": ("features", "train"),
+    "evaluate": ("evaluate",),
+    "register": ("register",),
+    "pipeline": None,
+}
+RELOAD = "reload"
+STEP_NAMES = (*STEPS, RELOAD)
+OUTPUT_TAIL = 4000
+
+
+class WorkflowError(RuntimeError):
+    """A step failed; the message carries the end of DVC's output."""
+
+
+@dataclass
+class StepResult:
+    """What one step did."""
+
+    step: str
+    project_dir: str
+    as_of: str | None
+    stages: list[str]
+    ran: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (Celery results, job status, CLI output)."""
+        return asdict(self)
+
+
+def project_stages(project_dir: Path) -> list[str]:
+    """The stage names declared in ``<project_dir>/dvc.yaml``."""
+    path = project_dir / "dvc.yaml"
+    if not path.is_file():
+        raise WorkflowError(f"{project_dir} is not a matchcast DVC project: no dvc.yaml")
+    spec = yaml.safe_load(path.read_text()) or {}
+    return [str(name) for name in (spec.get("stages") or {})]
+
+
+def set_as_of(params_path: Path, as_of: dt.date) -> bool:
+    """Write ``data.as_of`` into a params file, keeping its comments; atomic.
+
+    Returns:
+        True when the value changed (False: it already was ``as_of``).
+    """
+    rt = YAML()
+    rt.preserve_quotes = True
+    document = rt.load(params_path.read_text())
+    data = document.get("data")
+    if data is None:
+        raise WorkflowError(f"{params_path} has no data section")
+    value = as_of.isoformat()
+    if str(data.get("as_of")) == value:
+        return False
+    data["as_of"] = value
+    buffer = io.StringIO()
+    rt.dump(document, buffer)
+    atomic_write_bytes(params_path, buffer.getvalue().encode())
+    return True
+
+
+def _environment(extra: Mapping[str, str] | None) -> dict[str, str]:
+    env = dict(os.environ)
+    # Stage commands call `matchcast`: put this interpreter's scripts first on PATH.
+    scripts = str(Path(sys.executable).parent)
+    env["PATH"] = os.pathsep.join([scripts, env.get("PATH", "")])
+    if extra:
+        env.update(extra)
+    return env
+
+
+def _parse_dvc_output(stdout: str) -> tuple[list[str], list[str]]:
+    ran, skipped = [], []
+    for line in stdout.splitlines():
+        if line.startswith("Running stage '"):
+            ran.append(line.split("'")[1])
+        elif line.startswith("Stage '") and "didn't change" in line:
+            skipped.append(line.split("'")[1])
+    return ran, skipped
+
+
+def run_dvc(project_dir: Path, args: Sequence[str], env: Mapping[str, str] | None = None) -> str:
+    """Run ``dvc <args>`` in ``project_dir``; return its stdout or raise WorkflowError."""
+    command = [sys.executable, "-m", "dvc", *args]
+    logger.info("%s: %s", project_dir, " ".join(["dvc", *args]))
+    done = subprocess.run(
+        command, cwd=project_dir, env=_environment(env), capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        tail = (done.stdout + done.stderr)[-OUTPUT_TAIL:]
+        raise WorkflowError(f"dvc {' '.join(args)} failed ({done.returncode}):\n{tail}")
+    return done.stdout
+
+
+def reload_api(api_url: str | None, api_key: str | None, timeout_s: float = 30.0) -> str:
+    """Ask a running API to reload its files; a no-op description when none is configured."""
+    if not api_url:
+        return "no API configured (MATCHCAST_API_URL unset); its file watcher reloads by itself"
+    headers = {"X-API-Key": api_key} if api_key else {}
+    response = httpx.post(f"{api_url.rstrip('/')}/admin/reload", headers=headers, timeout=timeout_s)
+    if response.status_code != 200:
+        raise WorkflowError(
+            f"POST {api_url}/admin/reload answered {response.status_code}: {response.text[:500]}"
+        )
+    return response.text
+
+
+def run_step(
+    step: str,
+    project_dir: Path | None = None,
+    as_of: dt.date | None = None,
+    env: Mapping[str, str] | None = None,
+) -> StepResult:
+    """Run one step in a DVC project.
+
+    Args:
+        step: One of ``STEP_NAMES``.
+        project_dir: The project folder; default ``MATCHCAST_PROJECT_DIR`` (else the cwd).
+        as_of: Information cut-off to write into ``params.yaml`` first.
+        env: Extra environment for the stage commands.
+
+    Returns:
+        The stages run and skipped, and how long it took.
+
+    Raises:
+        WorkflowError: Unknown step, missing stage, or a failing DVC run.
+    """
+    if step not in STEP_NAMES:
+        raise WorkflowError(f"unknown step {step!r}; known: {', '.join(STEP_NAMES)}")
+    settings = get_settings()
+    folder = Path(project_dir or settings.project_dir).resolve()
+    started = time.perf_counter()
+    if step == RELOAD:
+        detail = reload_api(settings.api_url, settings.api_key)
+        return StepResult(
+            step, str(folder), None, [], detail=detail, seconds=time.perf_counter() - started
+        )
+    stages = STEPS[step]
+    declared = project_stages(folder)
+    missing = [s for s in stages or () if s not in declared]
+    if missing:
+        raise WorkflowError(f"step {step!r} needs stage(s) {missing} missing from dvc.yaml")
+    if as_of is not None and set_as_of(folder / "params.yaml", as_of):
+        logger.info("data.as_of set to %s in %s", as_of, folder / "params.yaml")
+    args = ["repro"] if stages is None else ["repro", "--single-item", *stages]
+    stdout = run_dvc(folder, args, env)
+    ran, skipped = _parse_dvc_output(stdout)
+    return StepResult(
+        step=step,
+        project_dir=str(folder),
+        as_of=None if as_of is None else as_of.isoformat(),
+        stages=list(stages or declared),
+        ran=ran,
+        skipped=skipped,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+def main(
+    step: Annotated[str, typer.Argument(help=f"One of: {', '.join(STEP_NAMES)}.")],
+    project_dir: Annotated[
+        Path | None,
+        typer.Option(help="DVC project folder (default MATCHCAST_PROJECT_DIR, else the cwd)."),
+    ] = None,
+    as_of: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Set data.as_of in params.yaml first."),
+    ] = None,
+) -> None:
+    """Run an operational step (a group of DVC stages, the whole pipeline, or an API reload)."""
+    try:
+        result = run_step(step, project_dir, None if as_of is None else as_of.date())
+    except WorkflowError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(yaml.safe_dump(result.to_dict(), sort_keys=False).rstrip())
