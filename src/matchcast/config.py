@@ -12,6 +12,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_FOOTBALL_DATA = "https://www.football-data.co.uk"
+BROKER_SCHEMES = ("redis://", "rediss://", "amqp://", "amqps://", "pyamqp://")
 
 
 class Settings(BaseSettings):
@@ -39,12 +40,47 @@ class Settings(BaseSettings):
     project_dir: str = Field(
         default=".", description="DVC project folder that jobs and DAGs run their stages in."
     )
+    result_backend: str | None = Field(
+        default=None,
+        description="Celery result backend; default the broker's Redis, or db+<database_url> "
+        "(the SQL store) when the broker is RabbitMQ.",
+    )
+    job_queue_prefix: str = Field(
+        default="matchcast",
+        pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+        description="Prefix of the Celery queue names (<prefix>.data, <prefix>.train).",
+    )
+    job_max_retries: int = Field(default=5, ge=0, le=100)
+    job_retry_backoff_s: float = Field(
+        default=30.0, gt=0, description="First retry delay of a job; doubles on each retry."
+    )
+    job_retry_backoff_max_s: float = Field(default=600.0, gt=0)
+    job_lock_ttl_s: float = Field(
+        default=60.0,
+        ge=3,
+        description="Expiry of a job's Redis lock; the running job extends it every third.",
+    )
+    broker_visibility_timeout_s: int = Field(
+        default=8 * 3600,
+        gt=0,
+        description="Redis broker: an unacknowledged job is redelivered after this long; "
+        "must exceed the longest job (retrain).",
+    )
+    local_worker_poll_s: float = Field(default=1.0, gt=0)
     cors_origins: list[str] = Field(default_factory=list)
     predictions_path: str = Field(default="data/predictions/predictions.parquet")
     model_metadata_path: str = Field(default="data/predictions/model.json")
     matches_path: str = Field(
         default="data/interim/matches.parquet",
         description="Canonical match table the API reads for /matches discovery.",
+    )
+    finished_predictions_path: str = Field(
+        default="data/predictions/finished.parquet",
+        description="Recently finished matches' logged forecasts, served by /predict.",
+    )
+    evaluation_path: str = Field(
+        default="data/predictions/evaluation.json",
+        description="The champion's test evaluation, served by /model/evaluation.",
     )
     reload_interval_s: float = Field(
         default=2.0,
@@ -59,6 +95,15 @@ class Settings(BaseSettings):
     )
     http_timeout_s: float = Field(default=30.0, gt=0)
     http_retries: int = Field(default=4, ge=0, le=20)
+
+    @field_validator("broker_url")
+    @classmethod
+    def _known_broker(cls, value: str | None) -> str | None:
+        if value and not value.startswith(BROKER_SCHEMES):
+            raise ValueError(
+                f"MATCHCAST_BROKER_URL must start with one of {BROKER_SCHEMES}, got {value!r}"
+            )
+        return value or None
 
     @field_validator("database_url")
     @classmethod

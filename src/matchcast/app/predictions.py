@@ -48,6 +48,7 @@ REQUIRED_COLUMNS = (
     "features_as_of",
     "computed_at",
 )
+FINISHED_COLUMNS = ("status", "result", "correct")
 PROBABILITY_SUM_TOLERANCE = 1e-6
 JSON_CONTENT_TYPE = b"application/json"
 
@@ -92,6 +93,12 @@ def _optional_str(value: Any) -> str | None:
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
     return str(value)
+
+
+def _optional_bool(value: Any) -> bool | None:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return bool(value)
 
 
 def record_from_row(row: Mapping[str, Any]) -> PredictionRecord:
@@ -143,12 +150,16 @@ def record_from_row(row: Mapping[str, Any]) -> PredictionRecord:
                 "features_as_of": str(row["features_as_of"]),
                 "computed_at": row["computed_at"],
             },
+            "status": _optional_str(row.get("status")) or "scheduled",
+            "result": _optional_str(row.get("result")),
+            "correct": _optional_bool(row.get("correct")),
         }
     )
 
 
-def _check_frame(frame: pd.DataFrame) -> None:
-    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+def _check_frame(frame: pd.DataFrame, finished: bool) -> None:
+    required = REQUIRED_COLUMNS + FINISHED_COLUMNS if finished else REQUIRED_COLUMNS
+    missing = [c for c in required if c not in frame.columns]
     if missing:
         raise ValueError(f"predictions file lacks columns {missing}")
     duplicated = frame["match_id"][frame["match_id"].duplicated()].tolist()
@@ -159,16 +170,23 @@ def _check_frame(frame: pd.DataFrame) -> None:
     if bad:
         raise ValueError(f"probabilities do not sum to 1 for {len(bad)} rows, e.g. {bad[:3]}")
     versions = frame["data_version"].unique().tolist()
-    if len(versions) > 1:
+    if finished:  # each logged forecast keeps the data version it was made with
+        if (frame["status"] != "finished").any() or frame["result"].isna().any():
+            raise ValueError("finished forecasts file has rows without status finished or result")
+    elif len(versions) > 1:
         raise ValueError(f"predictions file mixes data versions {versions[:3]}")
 
 
-def build_prediction_index(frame: pd.DataFrame, max_age_s: int) -> PredictionIndex:
+def build_prediction_index(
+    frame: pd.DataFrame, max_age_s: int, finished: bool = False
+) -> PredictionIndex:
     """Validate and pre-serialise every row of a predictions frame.
 
     Args:
-        frame: The content of ``predictions.parquet``.
+        frame: The content of ``predictions.parquet`` (or of ``finished.parquet``).
         max_age_s: ``Cache-Control`` max-age sent with each record.
+        finished: The frame holds finished matches' logged forecasts (with ``status``,
+            ``result`` and ``correct``; data versions may differ between rows).
 
     Returns:
         The index, ready to serve.
@@ -176,7 +194,7 @@ def build_prediction_index(frame: pd.DataFrame, max_age_s: int) -> PredictionInd
     Raises:
         ValueError: The frame breaks the predictions contract.
     """
-    _check_frame(frame)
+    _check_frame(frame, finished)
     cache_control = f"public, max-age={max_age_s}".encode()
     entries: dict[str, Entry] = {}
     rows: list[dict[str, Any]] = frame.to_dict("records")  # type: ignore[assignment]
@@ -196,6 +214,8 @@ def build_prediction_index(frame: pd.DataFrame, max_age_s: int) -> PredictionInd
     else:
         first = frame.iloc[0]
         data_version = str(first["data_version"])
+        if frame["data_version"].nunique() > 1:
+            data_version = "mixed"
         as_of = str(first["features_as_of"])
         model_version = str(first["model_version"])
         computed_at = pd.Timestamp(frame["computed_at"].max()).to_pydatetime()

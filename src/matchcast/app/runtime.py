@@ -33,6 +33,8 @@ class ServeConfig:
                 predictions=Path(settings.predictions_path),
                 model=Path(settings.model_metadata_path),
                 matches=Path(settings.matches_path),
+                finished=Path(settings.finished_predictions_path),
+                evaluation=Path(settings.evaluation_path),
             ),
             reload_interval_s=settings.reload_interval_s,
             http_max_age_s=settings.http_max_age_s,

@@ -107,6 +107,15 @@ class PredictionRecord(BaseModel):
     market_odds: MarketOdds | None
     reasons: list[Reason]
     model: Provenance
+    status: Literal["scheduled", "finished"] = Field(
+        default="scheduled",
+        description="scheduled: the current batch's forecast; finished: the last forecast "
+        "logged before kick-off of a recently finished match (then `reasons` is empty).",
+    )
+    result: Outcome | None = Field(default=None, description="The result (finished matches).")
+    correct: bool | None = Field(
+        default=None, description="Whether `predicted` was the result (finished matches)."
+    )
 
 
 class MatchSummary(BaseModel):
@@ -231,6 +240,72 @@ class ModelInfo(BaseModel):
     feature_columns: list[str] = Field(default_factory=list)
     evaluation: Evaluation
     predictions: PredictionsInfo | None = None
+
+
+class Scores(BaseModel):
+    """Scores of one forecaster on the test matches (lower log-loss, RPS, Brier is better)."""
+
+    n: int
+    log_loss: float | None = None
+    rps: float | None = None
+    brier: float | None = None
+    ece: float | None = Field(default=None, description="Class-wise expected calibration error.")
+    accuracy: float | None = Field(default=None, description="Share of top picks that won.")
+    method: str | None = Field(default=None, description="De-margining method (market).")
+
+
+class Gap(BaseModel):
+    """Model minus market on the same matches, with standard errors of the paired mean."""
+
+    n: int
+    log_loss: float | None = None
+    log_loss_se: float | None = None
+    rps: float | None = None
+    rps_se: float | None = None
+
+
+class LeagueEvaluation(BaseModel):
+    """The test scores of one league."""
+
+    league: str
+    n: int
+    model: Scores
+    market: Scores
+    gap: Gap
+
+
+class CalibrationBin(BaseModel):
+    """One bin of the reliability table: forecast probability vs observed frequency."""
+
+    outcome: Outcome
+    bin: int = Field(ge=0)
+    mean_predicted: float = Field(ge=0, le=1)
+    observed_rate: float = Field(ge=0, le=1)
+    count: int = Field(ge=1)
+
+
+class ModelRef(BaseModel):
+    """A registered model version."""
+
+    name: str
+    version: str
+    alias: str
+    run_id: str
+
+
+class ModelEvaluation(BaseModel):
+    """The champion's test evaluation, as the evaluate stage reported it."""
+
+    model: ModelRef
+    available: bool = Field(description="False when the champion's run holds no reports.")
+    test_seasons: list[str] = Field(default_factory=list)
+    test: Scores | None = None
+    market: Scores | None = None
+    gap: Gap | None = None
+    baselines: dict[str, Scores] = Field(default_factory=dict)
+    market_methods: dict[str, Scores] = Field(default_factory=dict)
+    per_league: list[LeagueEvaluation] = Field(default_factory=list)
+    calibration: list[CalibrationBin] = Field(default_factory=list)
 
 
 class Health(BaseModel):

@@ -21,11 +21,12 @@ import pandas as pd
 
 from matchcast.app.catalog import MatchCatalog, catalog_from_predictions, load_catalog
 from matchcast.app.predictions import PredictionIndex, build_prediction_index
-from matchcast.app.schemas import ModelInfo, PredictionsInfo
+from matchcast.app.schemas import ModelEvaluation, ModelInfo, PredictionsInfo
 
 logger = logging.getLogger(__name__)
 
 PREDICTIONS, MODEL, MATCHES = "predictions", "model", "matches"
+FINISHED, EVALUATION = "finished", "evaluation"
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class ServingFiles:
     predictions: Path
     model: Path
     matches: Path
+    finished: Path | None = None  # recently finished matches' logged forecasts
+    evaluation: Path | None = None  # the champion's test evaluation
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ class ServingState:
     model_body: bytes | None = None
     catalog: MatchCatalog | None = None
     catalog_is_fallback: bool = False
+    finished: PredictionIndex | None = None
+    evaluation_body: bytes | None = None
     signatures: dict[str, FileSignature | None] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
 
@@ -81,6 +86,12 @@ class ServingState:
 def load_model_info(path: Path) -> ModelInfo:
     """Read ``model.json`` (written by the batch stage) into the /model answer."""
     return ModelInfo.model_validate(orjson.loads(path.read_bytes()))
+
+
+def load_evaluation(path: Path) -> bytes:
+    """Read ``evaluation.json`` (written by the batch stage), validated, as response bytes."""
+    evaluation = ModelEvaluation.model_validate(orjson.loads(path.read_bytes()))
+    return evaluation.model_dump_json().encode()
 
 
 def _model_body(model: ModelInfo | None, predictions: PredictionIndex | None) -> bytes | None:
@@ -129,6 +140,10 @@ class StateHolder:
                 MODEL: self.files.model,
                 MATCHES: self.files.matches,
             }
+            optional = {FINISHED: self.files.finished, EVALUATION: self.files.evaluation}
+            for name, path in optional.items():
+                if path is not None:
+                    paths[name] = path
             sigs = {name: signature(p) for name, p in paths.items()}
             todo = [
                 n
@@ -138,6 +153,7 @@ class StateHolder:
             if not todo:
                 return []
             predictions, model, catalog = old.predictions, old.model, old.catalog
+            finished, evaluation = old.finished, old.evaluation_body
             fallback = old.catalog_is_fallback
             errors = {k: v for k, v in old.errors.items() if k not in todo}
             done: list[str] = []
@@ -149,6 +165,13 @@ class StateHolder:
                         predictions = build_prediction_index(frame, self.max_age_s)
                     elif name == MODEL:
                         model = load_model_info(paths[name])
+                    elif name == FINISHED:
+                        finished_frame = pd.read_parquet(paths[name])
+                        finished = build_prediction_index(
+                            finished_frame, self.max_age_s, finished=True
+                        )
+                    elif name == EVALUATION:
+                        evaluation = load_evaluation(paths[name])
                     else:
                         catalog, fallback = load_catalog(paths[name]), False
                     done.append(name)
@@ -164,6 +187,8 @@ class StateHolder:
                 model_body=_model_body(model, predictions),
                 catalog=catalog,
                 catalog_is_fallback=fallback,
+                finished=finished,
+                evaluation_body=evaluation,
                 signatures=sigs,
                 errors=errors,
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Container, Mapping
 from typing import Annotated, Literal
 
 import orjson
@@ -15,6 +16,18 @@ from matchcast.app.schemas import ErrorDetail, MatchPage
 router = APIRouter(tags=["matches"])
 
 MAX_LIMIT = 500
+
+
+class _AnyOf(Container[str]):
+    """Membership in any of several mappings (scheduled and finished forecasts)."""
+
+    def __init__(self, maps: list[Mapping[str, object]]) -> None:
+        self.maps = maps
+
+    def __contains__(self, key: object) -> bool:
+        return any(key in m for m in self.maps)
+
+
 MAX_OFFSET = 10_000_000
 
 
@@ -57,7 +70,9 @@ async def list_matches(
             status.HTTP_503_SERVICE_UNAVAILABLE, "the match catalog is not loaded yet"
         )
     positions = catalog.select(league, match_status, date_from, date_to)
-    predicted = {} if state.predictions is None else state.predictions.entries
+    predicted = _AnyOf(
+        [index.entries for index in (state.predictions, state.finished) if index is not None]
+    )
     page = {
         "total": len(positions),
         "limit": limit,

@@ -6,7 +6,8 @@ from fastapi import APIRouter, HTTPException, status
 from starlette.responses import Response
 
 from matchcast.app.deps import RuntimeDep
-from matchcast.app.schemas import ErrorDetail, ModelInfo
+from matchcast.app.schemas import ErrorDetail, ModelEvaluation, ModelInfo
+from matchcast.app.state import EVALUATION
 
 router = APIRouter(tags=["model"])
 
@@ -22,4 +23,28 @@ async def get_model(runtime: RuntimeDep) -> Response:
     body = runtime.holder.state.model_body
     if body is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "model metadata is not loaded yet")
+    return Response(body, media_type="application/json")
+
+
+@router.get(
+    "/model/evaluation",
+    response_model=ModelEvaluation,
+    summary="The champion's test evaluation: scores, baselines, per league, reliability",
+    responses={404: {"model": ErrorDetail, "description": "No evaluation file is loaded."}},
+)
+async def get_evaluation(runtime: RuntimeDep) -> Response:
+    """Return the champion's test scores against the market and the baselines, per league,
+    and its reliability table, as the batch stage published them (evaluation.json)."""
+    state = runtime.holder.state
+    body = state.evaluation_body
+    if body is None:
+        error = state.errors.get(EVALUATION)
+        path = runtime.config.files.evaluation
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            f"no model evaluation loaded from {path}: {error}"
+            if error
+            else f"no model evaluation published (expected {path}; the batch_inference "
+            "stage writes it with --evaluation-out)",
+        )
     return Response(body, media_type="application/json")

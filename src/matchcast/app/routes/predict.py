@@ -1,4 +1,4 @@
-"""``GET /predict/{match_id}``: the forecast of one scheduled match.
+"""``GET /predict/{match_id}``: the forecast of one match.
 
 This is the only way the API hands out forecasts: there is deliberately no HTTP batch
 endpoint (docs/adr/0006-no-http-batch-endpoint.md).
@@ -56,7 +56,11 @@ def missing_detail(state: ServingState, match_id: str) -> str:
     if match_status is None:
         return f"unknown match_id {match_id!r}: no such match in the match table (see GET /matches)"
     if match_status == C.FINISHED:
-        return f"match {match_id!r} is finished: forecasts are served for scheduled matches only"
+        return (
+            f"match {match_id!r} is finished and has no published forecast: a finished match "
+            "is served only if a forecast was logged before its kick-off and it was played "
+            "within the batch's window"
+        )
     return f"match {match_id!r} is scheduled but has no forecast in predictions {version}"
 
 
@@ -83,7 +87,7 @@ IF_NONE_MATCH_DOC = {
 @router.get(
     "/predict/{match_id}",
     response_model=PredictionRecord,
-    summary="Forecast of one scheduled match",
+    summary="Forecast of one match",
     responses={
         304: {"description": "Not modified: If-None-Match matched the current ETag."},
         404: {"model": ErrorDetail, "description": "Unknown match, or a match without a forecast."},
@@ -100,6 +104,9 @@ IF_NONE_MATCH_DOC = {
 async def get_prediction(request: Request) -> Response:
     """Return the forecast, its top reasons and the model's provenance.
 
+    Scheduled matches get the current batch's forecast; recently finished matches get the
+    last forecast logged before their kick-off, with the result and whether it was right.
+
     Responses carry an ETag and Cache-Control; send the ETag back in If-None-Match to get
     a cheap 304 while the forecast is unchanged.
     """
@@ -115,7 +122,10 @@ async def get_prediction(request: Request) -> Response:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "predictions are not loaded yet")
     entry = index.entries.get(match_id)
     if entry is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, missing_detail(state, match_id))
+        finished = state.finished
+        entry = None if finished is None else finished.entries.get(match_id)
+        if entry is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, missing_detail(state, match_id))
     metrics = runtime.metrics
     metrics.predictions_served.inc()
     if_none_match = _header(request.scope, b"if-none-match")
