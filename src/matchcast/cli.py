@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "register": ("register", "Log, gate and register the model in MLflow; refit for serving."),
     "promote": ("promote", "Make a registered version (default: the candidate) the champion."),
     "batch-inference": ("batch_inference", "Forecast every scheduled match with the champion."),
+    "monitor": ("monitor", "Drift of the scheduled matches; live quality of the logged forecasts."),
     "workflow": ("workflow", "Run an operational step: a group of DVC stages or an API reload."),
     "serve": ("serve", "Serve the forecasts over HTTP."),
     "summary": ("summary", "Print what the last pipeline run produced."),

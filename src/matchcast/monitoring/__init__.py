@@ -1,0 +1,1 @@
+"""Monitoring: feature and prediction drift, and live quality of the logged forecasts."""
