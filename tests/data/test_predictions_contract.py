@@ -21,14 +21,47 @@ from typer.testing import CliRunner
 
 from matchcast.app.predictions import build_prediction_index
 from matchcast.app.sample import synthetic_matches
+from matchcast.app.schemas import ModelEvaluation
 from matchcast.cli import app as cli_app
 from matchcast.config import get_settings
 from matchcast.data import store
 from matchcast.data.io import write_parquet
 from matchcast.models import registry
-from matchcast.pipelines.batch_inference import BatchResult, file_md5, run_batch_inference
+from matchcast.pipelines.batch_inference import (
+    BatchParams,
+    BatchResult,
+    file_md5,
+    run_batch_inference,
+)
 
 FEATURES = ["f_elo_diff", "f_home_form5_points", "f_away_form5_points"]
+WINDOW_DAYS = 50
+METRICS_REPORT = {
+    "test": {"n": 321, "log_loss": 0.99, "rps": 0.2, "brier": 0.59, "ece": 0.01, "accuracy": 0.5},
+    "market": {"n": 321, "log_loss": 0.97, "rps": 0.195, "method": "market_proportional"},
+    "gap": {"n": 321, "log_loss": 0.02, "log_loss_se": 0.004, "rps": 0.005, "rps_se": 0.001},
+    "baselines": {"class_prior": {"n": 321, "log_loss": 1.07, "rps": 0.23}},
+    "market_methods": {"market_proportional": {"n": 321, "log_loss": 0.97, "rps": 0.195}},
+    "per_league": {
+        "E0": {
+            "n": 200,
+            "model": {"n": 200, "log_loss": 0.98, "rps": 0.2},
+            "market": {"n": 200, "log_loss": 0.97, "rps": 0.19},
+            "gap": {"n": 200, "log_loss": 0.01, "rps": 0.01},
+            "baselines": {"class_prior": {"n": 200, "log_loss": 1.05}},
+        }
+    },
+    "test_seasons": ["2023-24", "2024-25"],
+}
+CALIBRATION = pd.DataFrame(
+    {
+        "outcome": ["H", "H", "D", "A"],
+        "bin": [3, 5, 2, 2],
+        "mean_predicted": [0.35, 0.55, 0.27, 0.25],
+        "observed_rate": [0.33, 0.58, 0.26, 0.22],
+        "count": [40, 60, 90, 70],
+    }
+)
 
 
 class EloSoftmax(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
@@ -82,11 +115,20 @@ class Batch:
     result: BatchResult
     out: Path
     model_out: Path
+    finished_out: Path
+    evaluation_out: Path
+    expected_finished: dict[str, str]  # match id -> model version of the forecast that counts
 
 
 def register_champion(tracking_uri: str, artifact_root: Path) -> str:
     client = registry.connect(tracking_uri, str(artifact_root))
     with mlflow.start_run() as run:
+        reports = artifact_root.parent / "reports"
+        reports.mkdir()
+        (reports / "metrics.json").write_text(json.dumps(METRICS_REPORT))
+        CALIBRATION.to_csv(reports / "calibration.csv", index=False)
+        for name in ("metrics.json", "calibration.csv"):
+            mlflow.log_artifact(str(reports / name), artifact_path="evaluation")
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=EloSoftmax(),
@@ -112,6 +154,55 @@ def register_champion(tracking_uri: str, artifact_root: Path) -> str:
     return str(run.info.run_id)
 
 
+def write_prediction_log(database_url: str, matches: pd.DataFrame) -> dict[str, str]:
+    """A real prediction log for the finished matches, as earlier batches would leave it.
+
+    Every finished match got a forecast (model version 1) three days before its date;
+    every third one a later one (version 2) the day before; every fifth one another
+    (version 9) on its match day and one after it, both too late to count. Match 10 has
+    only a late forecast. Returns the version expected to be published per match.
+    """
+    rng = np.random.default_rng(7)
+    rows, expected = [], {}
+    finished = matches[matches["status"] == "finished"]
+    end = pd.Timestamp("2026-03-01")
+    for i, match in enumerate(finished.to_dict("records")):
+        day = pd.Timestamp(match["date"])
+        entries = [] if i == 10 else [(3, "1")]
+        if i % 3 == 0 and i != 10:
+            entries.append((1, "2"))
+        if i % 5 == 0:
+            entries += [(0, "9"), (-1, "9")]
+        for days_before, version in entries:
+            cut = day - pd.Timedelta(days=days_before)
+            p = rng.dirichlet([4.0, 2.5, 3.0])
+            rows.append(
+                {
+                    "match_id": match["match_id"],
+                    "model_name": "matchcast-1x2",
+                    "model_version": version,
+                    "model_run_id": f"run-{version}",
+                    "p_home": p[0],
+                    "p_draw": p[1],
+                    "p_away": p[2],
+                    "predicted": "HDA"[int(p.argmax())],
+                    "data_version": f"data-{cut.date()}",
+                    "features_as_of": cut.tz_localize("UTC"),
+                    "computed_at": (cut + pd.Timedelta(hours=6)).tz_localize("UTC"),
+                }
+            )
+        valid = [v for d, v in entries if d > 0]
+        if valid and end - pd.Timedelta(days=WINDOW_DAYS) < day <= end:
+            expected[str(match["match_id"])] = valid[-1]
+    engine = store.create_engine_for(database_url)
+    try:
+        store.upgrade_engine(engine)
+        store.append_predictions(engine, pd.DataFrame(rows).sample(frac=1.0, random_state=3))
+    finally:
+        engine.dispose()
+    return expected
+
+
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Batch]:
     previous = mlflow.get_tracking_uri()
@@ -122,10 +213,13 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Batch]:
     matches = synthetic_matches(n_finished=60, n_scheduled=40)
     write_parquet(matches, root / "matches.parquet")
     write_parquet(synthetic_features(matches), root / "features.parquet")
+    expected = write_prediction_log(database_url, matches)
     out, model_out = (
         root / "predictions" / "predictions.parquet",
         root / "predictions" / "model.json",
     )
+    finished_out = root / "predictions" / "finished.parquet"
+    evaluation_out = root / "predictions" / "evaluation.json"
     result = run_batch_inference(
         root / "features.parquet",
         root / "matches.parquet",
@@ -135,8 +229,22 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Batch]:
         tracking_uri=tracking_uri,
         artifact_root=str(root / "artifacts"),
         database_url=database_url,
+        finished_out=finished_out,
+        evaluation_out=evaluation_out,
+        params=BatchParams(finished_window_days=WINDOW_DAYS),
     )
-    yield Batch(root, tracking_uri, database_url, matches, result, out, model_out)
+    yield Batch(
+        root,
+        tracking_uri,
+        database_url,
+        matches,
+        result,
+        out,
+        model_out,
+        finished_out,
+        evaluation_out,
+        expected,
+    )
     mlflow.set_tracking_uri(previous)
 
 
@@ -252,7 +360,12 @@ def test_mlflow_run_logs_inputs_count_and_artifacts(batch: Batch) -> None:
     assert run.data.params["features_md5"] == file_md5(batch.root / "features.parquet")
     assert run.data.params["data_version"] == batch.result.data_version
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "predictions")}
-    assert artifacts == {"predictions/predictions.parquet", "predictions/model.json"}
+    assert artifacts == {
+        "predictions/predictions.parquet",
+        "predictions/model.json",
+        "predictions/finished.parquet",
+        "predictions/evaluation.json",
+    }
 
 
 def test_predictions_are_appended_to_the_store_log(batch: Batch) -> None:
@@ -262,7 +375,65 @@ def test_predictions_are_appended_to_the_store_log(batch: Batch) -> None:
         log = store.load_prediction_log(engine)
     finally:
         engine.dispose()
-    assert sorted(log["match_id"]) == sorted(pd.read_parquet(batch.out)["match_id"])
+    this_batch = log[log["data_version"] == batch.result.data_version]
+    assert sorted(this_batch["match_id"]) == sorted(pd.read_parquet(batch.out)["match_id"])
+
+
+def test_finished_matches_publish_their_last_forecast_before_kickoff(batch: Batch) -> None:
+    finished = pd.read_parquet(batch.finished_out)
+    assert len(batch.expected_finished) > 20
+    assert dict(zip(finished["match_id"], finished["model_version"], strict=True)) == (
+        batch.expected_finished
+    )
+    merged = finished.merge(batch.matches, on="match_id", suffixes=("", "_m"))
+    assert (pd.to_datetime(merged["features_as_of"]) < pd.to_datetime(merged["date"])).all()
+    assert (merged["result"] == merged["result_m"]).all()
+    assert (merged["correct"] == (merged["predicted"] == merged["result"])).all()
+    assert merged["correct"].any() and (~merged["correct"]).any()
+    assert set(finished["status"]) == {"finished"}
+    assert finished["kickoff"].is_monotonic_increasing
+
+
+def test_finished_forecasts_keep_the_logged_numbers_and_provenance(batch: Batch) -> None:
+    finished = pd.read_parquet(batch.finished_out)
+    engine = store.create_engine_for(batch.database_url)
+    try:
+        log = store.load_prediction_log(engine)
+    finally:
+        engine.dispose()
+    for row in finished.head(10).to_dict("records"):
+        entry = log[
+            (log["match_id"] == row["match_id"])
+            & (log["model_version"] == row["model_version"])
+            & (log["features_as_of"] < pd.Timestamp(row["kickoff"]))
+        ]
+        assert len(entry) == 1
+        assert row["p_home"] == pytest.approx(float(entry["p_home"].iloc[-1]))
+        assert row["data_version"] == entry["data_version"].iloc[-1]
+        assert row["fair_odds_draw"] == pytest.approx(1 / row["p_draw"])
+    assert set(finished["model_alias"]) == {"champion"}
+
+
+def test_the_api_serves_finished_forecasts_from_the_file(batch: Batch) -> None:
+    index = build_prediction_index(pd.read_parquet(batch.finished_out), 60, finished=True)
+    match_id = next(iter(batch.expected_finished))
+    record = json.loads(index.entries[match_id].body)
+    assert record["status"] == "finished"
+    assert record["result"] in {"H", "D", "A"}
+    assert record["model"]["version"] == batch.expected_finished[match_id]
+
+
+def test_evaluation_comes_from_the_champions_run(batch: Batch) -> None:
+    card = json.loads(batch.evaluation_out.read_text())
+    assert card["available"] is True
+    assert card["model"]["version"] == "1" and card["model"]["alias"] == "champion"
+    assert card["test"] == METRICS_REPORT["test"]
+    assert card["gap"]["log_loss"] == pytest.approx(0.02)
+    assert card["baselines"] == METRICS_REPORT["baselines"]
+    assert [b["league"] for b in card["per_league"]] == ["E0"]
+    assert card["per_league"][0]["market"]["log_loss"] == pytest.approx(0.97)
+    assert pd.DataFrame(card["calibration"])[list(CALIBRATION.columns)].equals(CALIBRATION)
+    assert ModelEvaluation.model_validate(card).calibration[1].observed_rate == 0.58
 
 
 def test_cli_rewrites_atomically_and_appends_again(
@@ -290,6 +461,7 @@ def test_cli_rewrites_atomically_and_appends_again(
     assert [p.name for p in batch.out.parent.iterdir() if p.name.startswith(".")] == []
     engine = store.create_engine_for(batch.database_url)
     try:
-        assert len(store.load_prediction_log(engine)) == 80
+        log = store.load_prediction_log(engine)
+        assert (log["features_as_of"] == pd.Timestamp("2026-03-01", tz="UTC")).sum() == 80
     finally:
         engine.dispose()

@@ -5,6 +5,12 @@ scheduled match (after ``data.as_of``, plus any fixtures), attaches fair odds, t
 market's pre-match odds, the top reasons and the model's provenance, and writes
 ``predictions.parquet`` and ``model.json`` atomically. The run is logged to MLflow and the
 forecasts are appended to the store's prediction log, to be scored when results arrive.
+
+Two more files are published for clients: ``finished.parquet``, the last forecast logged
+before kick-off of every match finished in the last ``batch_inference.finished_window_days``
+before ``as_of``, with its result and whether it was right; and ``evaluation.json``, the
+champion's test evaluation (metrics against the market and baselines, per league, and the
+reliability table) read from the evaluate stage's reports logged with the champion's run.
 The API serves these files and computes nothing (ADR-0006).
 """
 
@@ -15,6 +21,7 @@ import hashlib
 import json
 import logging
 import math
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,11 +34,14 @@ import numpy.typing as npt
 import pandas as pd
 import typer
 from mlflow.entities.model_registry import ModelVersion
+from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
+from pydantic import BaseModel, ConfigDict, Field
 
 from matchcast.config import get_settings
 from matchcast.data import columns as C
 from matchcast.data import store
+from matchcast.data.finished import last_forecasts_before_kickoff
 from matchcast.data.io import file_md5, write_json, write_parquet
 from matchcast.data.params import load_section
 from matchcast.models import registry
@@ -52,6 +62,19 @@ EVALUATION_TAGS = (
 )
 N_REASONS = 3
 PROBABILITY_FLOOR = 1e-9
+# Where the register stage logs the evaluate stage's reports in the model's run.
+EVALUATION_ARTIFACTS = ("evaluation/metrics.json", "evaluation/calibration.csv")
+REPORT_BLOCKS = ("test", "market", "gap", "baselines", "market_methods", "test_seasons")
+
+
+class BatchParams(BaseModel):
+    """The ``batch_inference:`` slice of params.yaml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Finished matches dated in (as_of - finished_window_days, as_of] are published with
+    # their last forecast logged before kick-off.
+    finished_window_days: int = Field(default=60, ge=0, le=3660)
 
 
 # --- provenance ----------------------------------------------------------------------------------
@@ -293,14 +316,7 @@ def build_predictions(
     Returns:
         The predictions frame.
     """
-    odds = rows[[C.MATCH_ID]].merge(market, on=C.MATCH_ID, how="left")
-    pre = np.array(
-        odds.reindex(columns=list(C.ODDS_PRE)).to_numpy(dtype=np.float64, na_value=np.nan)
-    )
-    known = np.isfinite(pre).all(axis=1) & (pre > 1.0).all(axis=1)
-    pre[~known] = np.nan
-    source = odds.get(C.ODDS_PRE_SOURCE, pd.Series([None] * len(odds))).astype(object)
-    source = source.where(pd.Series(known) & source.notna(), None)
+    odds = market_odds(rows, market)
     frame = pd.DataFrame(
         {
             C.MATCH_ID: rows[C.MATCH_ID].astype(str).to_numpy(),
@@ -316,10 +332,7 @@ def build_predictions(
             "fair_odds_home": 1.0 / probs[:, 0],
             "fair_odds_draw": 1.0 / probs[:, 1],
             "fair_odds_away": 1.0 / probs[:, 2],
-            "market_odds_home": pre[:, 0],
-            "market_odds_draw": pre[:, 1],
-            "market_odds_away": pre[:, 2],
-            "market_odds_source": source.to_numpy(),
+            **{c: odds[c].to_numpy() for c in odds.columns},
             "reasons": list(reasons),
             "model_name": champion.name,
             "model_version": str(champion.version.version),
@@ -360,6 +373,134 @@ def model_card(champion: Champion) -> dict[str, Any]:
     }
 
 
+def market_odds(rows: pd.DataFrame, market: pd.DataFrame) -> pd.DataFrame:
+    """The pre-match odds of ``rows`` (by match id), null where unknown or not above 1."""
+    odds = rows[[C.MATCH_ID]].merge(market, on=C.MATCH_ID, how="left")
+    pre = np.array(
+        odds.reindex(columns=list(C.ODDS_PRE)).to_numpy(dtype=np.float64, na_value=np.nan)
+    )
+    known = np.isfinite(pre).all(axis=1) & (pre > 1.0).all(axis=1)
+    pre[~known] = np.nan
+    source = odds.get(C.ODDS_PRE_SOURCE, pd.Series([None] * len(odds))).astype(object)
+    source = source.where(pd.Series(known) & source.notna(), None)
+    out = pd.DataFrame(pre, columns=list(MARKET_COLUMNS))
+    out["market_odds_source"] = source.to_numpy()
+    return out
+
+
+def build_finished(forecasts: pd.DataFrame, market: pd.DataFrame, alias: str) -> pd.DataFrame:
+    """Lay out finished matches' logged forecasts like ``predictions.parquet``, plus outcome.
+
+    Args:
+        forecasts: Output of :func:`last_forecasts_before_kickoff`.
+        market: match_id with odds_pre_home/draw/away and odds_pre_source.
+        alias: The registry alias the batch stage forecasts with (the log does not keep it).
+
+    Returns:
+        The columns of ``predictions.parquet`` (each forecast keeps the provenance it was
+        logged with; ``reasons`` is empty) and ``status`` = finished, ``result``, ``correct``.
+    """
+    probs = forecasts[list(PROBA_COLUMNS)].to_numpy(dtype=np.float64).reshape(-1, 3)
+    odds = market_odds(forecasts, market)
+    as_of = pd.to_datetime(forecasts["features_as_of"], utc=True).dt.strftime("%Y-%m-%d")
+    frame = pd.DataFrame(
+        {
+            C.MATCH_ID: forecasts[C.MATCH_ID].astype(str).to_numpy(),
+            C.LEAGUE: forecasts[C.LEAGUE].astype(str).to_numpy(),
+            C.SEASON: forecasts[C.SEASON].astype(str).to_numpy(),
+            C.KICKOFF: pd.to_datetime(forecasts[C.KICKOFF], utc=True).to_numpy(),
+            C.HOME_TEAM: forecasts[C.HOME_TEAM].astype(str).to_numpy(),
+            C.AWAY_TEAM: forecasts[C.AWAY_TEAM].astype(str).to_numpy(),
+            "p_home": probs[:, 0],
+            "p_draw": probs[:, 1],
+            "p_away": probs[:, 2],
+            "predicted": forecasts["predicted"].astype(str).to_numpy(),
+            "fair_odds_home": 1.0 / probs[:, 0],
+            "fair_odds_draw": 1.0 / probs[:, 1],
+            "fair_odds_away": 1.0 / probs[:, 2],
+            **{c: odds[c].to_numpy() for c in odds.columns},
+            "reasons": "[]",
+            "model_name": forecasts["model_name"].astype(str).to_numpy(),
+            "model_version": forecasts["model_version"].astype(str).to_numpy(),
+            "model_alias": alias,
+            "model_run_id": forecasts["model_run_id"].astype(str).to_numpy(),
+            "data_version": forecasts["data_version"].astype(str).to_numpy(),
+            "features_as_of": as_of.to_numpy(),
+            "computed_at": pd.to_datetime(forecasts["computed_at"], utc=True).to_numpy(),
+            C.STATUS: C.FINISHED,
+            C.RESULT: forecasts[C.RESULT].astype(str).to_numpy(),
+            "correct": forecasts["correct"].astype(bool).to_numpy(),
+        }
+    )
+    for column in (C.KICKOFF, "computed_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame
+
+
+def _per_league(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"league": league, **{k: block.get(k) for k in ("n", "model", "market", "gap")}}
+        for league, block in sorted(report.get("per_league", {}).items())
+    ]
+
+
+def evaluation_card(client: MlflowClient, champion: Champion) -> dict[str, Any]:
+    """The content of ``evaluation.json``: the champion's test evaluation, for clients.
+
+    The reports come from the champion's own MLflow run (the register stage logs the
+    evaluate stage's ``metrics.json`` and ``calibration.csv`` there), so they describe
+    the model that is served even when a later evaluation did not move the champion.
+
+    Args:
+        client: Registry client.
+        champion: The served model.
+
+    Returns:
+        ``model`` (identity), ``available``, the report blocks (``test``, ``market``,
+        ``gap``, ``baselines``, ``market_methods``, ``test_seasons``), ``per_league`` (a
+        list) and ``calibration`` (the reliability table as records).
+    """
+    report: dict[str, Any] | None = None
+    calibration: pd.DataFrame | None = None
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for name in EVALUATION_ARTIFACTS:
+                local = Path(client.download_artifacts(str(champion.version.run_id), name, tmp))
+                if local.suffix == ".json":
+                    report = json.loads(local.read_text())
+                else:
+                    calibration = pd.read_csv(local)
+    except (MlflowException, OSError) as exc:
+        logger.warning("the champion's run has no evaluation reports (%s)", exc)
+        report, calibration = None, None
+    card: dict[str, Any] = {
+        "model": {
+            "name": champion.name,
+            "version": str(champion.version.version),
+            "alias": champion.alias,
+            "run_id": str(champion.version.run_id),
+        },
+        "available": report is not None,
+        "per_league": [],
+        "calibration": [],
+    }
+    if report is not None:
+        card.update({k: report.get(k) for k in REPORT_BLOCKS})
+        card["per_league"] = _per_league(report)
+    if calibration is not None:
+        card["calibration"] = [
+            {
+                "outcome": str(r["outcome"]),
+                "bin": int(r["bin"]),
+                "mean_predicted": float(r["mean_predicted"]),
+                "observed_rate": float(r["observed_rate"]),
+                "count": int(r["count"]),
+            }
+            for r in calibration.to_dict("records")
+        ]
+    return card
+
+
 # --- side effects: MLflow run and prediction log -------------------------------------------------
 
 
@@ -396,6 +537,16 @@ def log_batch_run(
         return str(run.info.run_id)
 
 
+def read_prediction_log(database_url: str) -> pd.DataFrame:
+    """Read the store's prediction log (migrating the store first)."""
+    engine = store.create_engine_for(database_url)
+    try:
+        store.upgrade_engine(engine)
+        return store.load_prediction_log(engine)
+    finally:
+        engine.dispose()
+
+
 def log_predictions(database_url: str, predictions: pd.DataFrame) -> int:
     """Append the forecasts to the store's prediction log (migrating the store first)."""
     engine = store.create_engine_for(database_url)
@@ -418,6 +569,8 @@ class BatchResult:
     data_version: str
     run_id: str | None
     logged: int | None
+    finished: pd.DataFrame | None = None
+    evaluation: dict[str, Any] | None = None
 
 
 def run_batch_inference(
@@ -431,6 +584,10 @@ def run_batch_inference(
     database_url: str | None = None,
     model_name: str = registry.MODEL_NAME,
     alias: str = registry.CHAMPION,
+    finished_out: Path | None = None,
+    evaluation_out: Path | None = None,
+    params: BatchParams | None = None,
+    append_log: bool = True,
 ) -> BatchResult:
     """Forecast every scheduled match with the champion and publish the files.
 
@@ -442,16 +599,24 @@ def run_batch_inference(
         as_of: ``data.as_of``: the information cut-off of the features.
         tracking_uri: MLflow tracking and registry URI.
         artifact_root: Artifact location of a new MLflow experiment.
-        database_url: SQL store for the prediction log; None skips the log.
+        database_url: SQL store of the prediction log; None skips reading and appending.
         model_name: Registered model name.
         alias: Alias to serve.
+        finished_out: Where ``finished.parquet`` goes; None skips it.
+        evaluation_out: Where ``evaluation.json`` goes; None skips it.
+        params: The ``batch_inference:`` knobs (defaults when None).
+        append_log: Append this batch's forecasts to the prediction log.
 
     Returns:
         The predictions and what was logged.
     """
     client = registry.connect(tracking_uri, artifact_root)
     features = pd.read_parquet(features_path)
-    match_columns = [C.MATCH_ID, C.STATUS, *C.ODDS_PRE, C.ODDS_PRE_SOURCE]
+    knobs = params or BatchParams()
+    match_columns = [
+        C.MATCH_ID, C.LEAGUE, C.SEASON, C.DATE, C.KICKOFF, C.HOME_TEAM, C.AWAY_TEAM,
+        C.STATUS, C.RESULT, *C.ODDS_PRE, C.ODDS_PRE_SOURCE,
+    ]  # fmt: skip
     matches = pd.read_parquet(matches_path, columns=match_columns)
     hashes = {"features": file_md5(features_path), "matches": file_md5(matches_path)}
     data_version = inputs_version(hashes)
@@ -460,13 +625,29 @@ def run_batch_inference(
     probs = predict_probabilities(champion.model, rows, champion.feature_columns)
     reasons = compute_reasons(rows, features)
     computed_at = pd.Timestamp.now(tz="UTC")
-    market = matches.drop(columns=[C.STATUS])
+    market = matches[[C.MATCH_ID, *C.ODDS_PRE, C.ODDS_PRE_SOURCE]]
     predictions = build_predictions(
         rows, probs, market, reasons, champion, data_version, as_of, computed_at
     )
     card = model_card(champion)
+    finished = None
+    if finished_out is not None:
+        # Read before this batch is appended: its forecasts are for later matches anyway.
+        log = read_prediction_log(database_url) if database_url is not None else None
+        forecasts = last_forecasts_before_kickoff(
+            pd.DataFrame(columns=list(store.PREDICTION_COLUMNS)) if log is None else log,
+            matches,
+            as_of,
+            knobs.finished_window_days,
+        )
+        finished = build_finished(forecasts, market, alias)
+    evaluation = evaluation_card(client, champion) if evaluation_out is not None else None
     write_parquet(predictions, out)
     write_json(card, model_out)
+    if finished_out is not None and finished is not None:
+        write_parquet(finished, finished_out)
+    if evaluation_out is not None and evaluation is not None:
+        write_json(evaluation, evaluation_out)
     logger.info(
         "%d forecasts from %s v%s (data %s)",
         len(predictions),
@@ -483,9 +664,12 @@ def run_batch_inference(
         "data_version": data_version,
         **{f"{name}_md5": md5 for name, md5 in hashes.items()},
     }
-    run_id = log_batch_run(client, artifact_root, predictions, [out, model_out], run_params)
-    logged = None if database_url is None else log_predictions(database_url, predictions)
-    return BatchResult(predictions, card, data_version, run_id, logged)
+    written = [p for p in (out, model_out, finished_out, evaluation_out) if p is not None]
+    run_id = log_batch_run(client, artifact_root, predictions, written, run_params)
+    logged = None
+    if database_url is not None and append_log:
+        logged = log_predictions(database_url, predictions)
+    return BatchResult(predictions, card, data_version, run_id, logged, finished, evaluation)
 
 
 def main(
@@ -493,7 +677,16 @@ def main(
     matches: Annotated[Path, typer.Option(help="Canonical match table (status, pre-match odds).")],
     out: Annotated[Path, typer.Option(help="Predictions parquet to write.")],
     model_out: Annotated[Path, typer.Option(help="Champion metadata JSON to write.")],
-    params: Annotated[Path, typer.Option(help="Params file (data.as_of).")] = Path("params.yaml"),
+    finished_out: Annotated[
+        Path | None,
+        typer.Option(help="Parquet of recently finished matches' logged forecasts to write."),
+    ] = None,
+    evaluation_out: Annotated[
+        Path | None, typer.Option(help="JSON of the champion's test evaluation to write.")
+    ] = None,
+    params: Annotated[Path, typer.Option(help="Params file (data.as_of, batch_inference).")] = Path(
+        "params.yaml"
+    ),
     model_name: Annotated[str, typer.Option(help="Registered model name.")] = registry.MODEL_NAME,
     alias: Annotated[str, typer.Option(help="Registry alias to serve.")] = registry.CHAMPION,
     log_to_store: Annotated[
@@ -504,6 +697,7 @@ def main(
     started = time.perf_counter()
     settings = get_settings()
     as_of = str(load_section(params, "data").get("as_of"))
+    knobs = BatchParams.model_validate(load_section(params, "batch_inference") or {})
     result = run_batch_inference(
         features,
         matches,
@@ -512,9 +706,13 @@ def main(
         as_of=as_of,
         tracking_uri=settings.mlflow_tracking_uri,
         artifact_root=settings.mlflow_artifact_root,
-        database_url=settings.database_url if log_to_store else None,
+        database_url=settings.database_url,
         model_name=model_name,
         alias=alias,
+        finished_out=finished_out,
+        evaluation_out=evaluation_out,
+        params=knobs,
+        append_log=log_to_store,
     )
     logger.info(
         "batch_inference done in %.1fs: %d forecasts, run %s, %s rows logged at %s",
