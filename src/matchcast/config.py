@@ -82,6 +82,15 @@ class Settings(BaseSettings):
         default="data/predictions/evaluation.json",
         description="The champion's test evaluation, served by /model/evaluation.",
     )
+    live_quality_path: str = Field(
+        default="reports/live_quality.json",
+        description="The monitor stage's live quality, served by /model/live-quality and "
+        "exported as matchcast_live_* gauges.",
+    )
+    drift_path: str = Field(
+        default="reports/drift.json",
+        description="The monitor stage's drift report, exported as matchcast_drift_* gauges.",
+    )
     reload_interval_s: float = Field(
         default=2.0,
         ge=0,

@@ -8,14 +8,20 @@ With several uvicorn workers each worker answers /metrics with its own counters.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from matchcast.app.monitoring import DriftSummary, LiveQualityReport, QualityBlock
 from matchcast.app.state import ServingState
 
 UNMATCHED = "<unmatched>"
+ALL_LEAGUES = "all"  # the league label of the overall live-quality figures
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
@@ -68,6 +74,7 @@ class Metrics:
         )
         self._state: ServingState | None = None
         self.predictions_age.set_function(self._age)
+        r.register(MonitoringCollector(lambda: self._state))
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def _age(self) -> float:
@@ -136,3 +143,109 @@ class MetricsMiddleware:
             self.metrics.observe_request(
                 scope["method"], template, status, time.perf_counter() - start
             )
+
+
+class MonitoringCollector(Collector):
+    """Gauges of the monitor stage's reports, read from the loaded state at scrape time.
+
+    Built per scrape from one state object, so a reload never leaves a mix of old and new
+    label sets (a league that left the report disappears from the gauges with it).
+    """
+
+    SCORES = ("log_loss", "rps", "ece", "hit_rate")
+
+    def __init__(self, state: Callable[[], ServingState | None]) -> None:
+        """Read the current state through ``state()``."""
+        self._state = state
+
+    def describe(self) -> Iterator[Metric]:
+        """The metric names, for the registry's duplicate check (no samples)."""
+        yield from self._families(None, None)
+
+    def collect(self) -> Iterator[Metric]:
+        """One sample per league and source of the loaded live-quality report and drift."""
+        state = self._state()
+        yield from self._families(
+            None if state is None else state.live_quality, None if state is None else state.drift
+        )
+
+    def _families(
+        self, live: LiveQualityReport | None, drift: DriftSummary | None
+    ) -> Iterator[Metric]:
+        scores = {
+            name: GaugeMetricFamily(
+                f"matchcast_live_{name}",
+                f"Live {name.replace('_', ' ')} of the logged forecasts on finished matches "
+                "(monitor stage); league='all' is the overall figure.",
+                labels=["league", "source"],
+            )
+            for name in self.SCORES
+        }
+        scored = GaugeMetricFamily(
+            "matchcast_live_scored_matches",
+            "Finished matches scored: source='model' all of them, source='market' those "
+            "with market odds.",
+            labels=["league", "source"],
+        )
+        gaps = {
+            name: GaugeMetricFamily(
+                f"matchcast_live_{name}_gap",
+                f"Model minus market live {name.replace('_', ' ')} on the same matches "
+                "(positive: the model is worse).",
+                labels=["league"],
+            )
+            for name in ("log_loss", "rps")
+        }
+        live_time = GaugeMetricFamily(
+            "matchcast_live_quality_generated_timestamp_seconds",
+            "When the served live-quality report was computed (Unix time).",
+        )
+        over = GaugeMetricFamily(
+            "matchcast_drift_features_over_threshold",
+            "Features whose drift passes the monitor stage's thresholds.",
+        )
+        checked = GaugeMetricFamily(
+            "matchcast_drift_features_checked", "Features the drift report could test."
+        )
+        max_psi = GaugeMetricFamily(
+            "matchcast_drift_max_psi", "Largest population stability index over the features."
+        )
+        prediction_psi = GaugeMetricFamily(
+            "matchcast_prediction_drift_psi",
+            "Population stability index of the predicted probabilities against the "
+            "model's out-of-sample forecasts.",
+            labels=["outcome"],
+        )
+        drift_time = GaugeMetricFamily(
+            "matchcast_drift_generated_timestamp_seconds",
+            "When the served drift report was computed (Unix time).",
+        )
+        if live is not None:
+            blocks: list[tuple[str, QualityBlock]] = [(ALL_LEAGUES, live.overall)]
+            blocks += [(group.league, group) for group in live.by_league]
+            for league, block in blocks:
+                scored.add_metric([league, "model"], block.n)
+                scored.add_metric([league, "market"], block.n_market)
+                for source, values in (("model", block.model), ("market", block.market)):
+                    for name in self.SCORES if values is not None else ():
+                        value = getattr(values, name)
+                        if value is not None:
+                            scores[name].add_metric([league, source], value)
+                for name, gap in (("log_loss", block.gap_log_loss), ("rps", block.gap_rps)):
+                    if gap is not None:
+                        gaps[name].add_metric([league], gap)
+            live_time.add_metric([], live.generated_at.timestamp())
+        if drift is not None:
+            over.add_metric([], drift.summary.features_over_threshold)
+            checked.add_metric([], drift.summary.features_checked)
+            if drift.summary.max_psi is not None:
+                max_psi.add_metric([], drift.summary.max_psi)
+            for column in drift.prediction.columns:
+                if column.psi is not None:
+                    prediction_psi.add_metric([column.feature.removeprefix("p_")], column.psi)
+            if drift.generated_at is not None:
+                drift_time.add_metric([], drift.generated_at.timestamp())
+        yield from scores.values()
+        yield scored
+        yield from gaps.values()
+        yield from (live_time, over, checked, max_psi, prediction_psi, drift_time)

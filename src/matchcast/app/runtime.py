@@ -35,6 +35,8 @@ class ServeConfig:
                 matches=Path(settings.matches_path),
                 finished=Path(settings.finished_predictions_path),
                 evaluation=Path(settings.evaluation_path),
+                live_quality=Path(settings.live_quality_path),
+                drift=Path(settings.drift_path),
             ),
             reload_interval_s=settings.reload_interval_s,
             http_max_age_s=settings.http_max_age_s,

@@ -20,6 +20,12 @@ import orjson
 import pandas as pd
 
 from matchcast.app.catalog import MatchCatalog, catalog_from_predictions, load_catalog
+from matchcast.app.monitoring import (
+    DriftSummary,
+    LiveQualityReport,
+    load_drift_summary,
+    load_live_quality,
+)
 from matchcast.app.predictions import PredictionIndex, build_prediction_index
 from matchcast.app.schemas import ModelEvaluation, ModelInfo, PredictionsInfo
 
@@ -27,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 PREDICTIONS, MODEL, MATCHES = "predictions", "model", "matches"
 FINISHED, EVALUATION = "finished", "evaluation"
+LIVE_QUALITY, DRIFT = "live_quality", "drift"
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,8 @@ class ServingFiles:
     matches: Path
     finished: Path | None = None  # recently finished matches' logged forecasts
     evaluation: Path | None = None  # the champion's test evaluation
+    live_quality: Path | None = None  # the monitor stage's live_quality.json
+    drift: Path | None = None  # the monitor stage's drift.json
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,9 @@ class ServingState:
     catalog_is_fallback: bool = False
     finished: PredictionIndex | None = None
     evaluation_body: bytes | None = None
+    live_quality: LiveQualityReport | None = None
+    live_quality_body: bytes | None = None
+    drift: DriftSummary | None = None
     signatures: dict[str, FileSignature | None] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
 
@@ -140,7 +152,12 @@ class StateHolder:
                 MODEL: self.files.model,
                 MATCHES: self.files.matches,
             }
-            optional = {FINISHED: self.files.finished, EVALUATION: self.files.evaluation}
+            optional = {
+                FINISHED: self.files.finished,
+                EVALUATION: self.files.evaluation,
+                LIVE_QUALITY: self.files.live_quality,
+                DRIFT: self.files.drift,
+            }
             for name, path in optional.items():
                 if path is not None:
                     paths[name] = path
@@ -154,6 +171,7 @@ class StateHolder:
                 return []
             predictions, model, catalog = old.predictions, old.model, old.catalog
             finished, evaluation = old.finished, old.evaluation_body
+            live, live_body, drift = old.live_quality, old.live_quality_body, old.drift
             fallback = old.catalog_is_fallback
             errors = {k: v for k, v in old.errors.items() if k not in todo}
             done: list[str] = []
@@ -172,6 +190,10 @@ class StateHolder:
                         )
                     elif name == EVALUATION:
                         evaluation = load_evaluation(paths[name])
+                    elif name == LIVE_QUALITY:
+                        live, live_body = load_live_quality(paths[name])
+                    elif name == DRIFT:
+                        drift = load_drift_summary(paths[name])
                     else:
                         catalog, fallback = load_catalog(paths[name]), False
                     done.append(name)
@@ -189,6 +211,9 @@ class StateHolder:
                 catalog_is_fallback=fallback,
                 finished=finished,
                 evaluation_body=evaluation,
+                live_quality=live,
+                live_quality_body=live_body,
+                drift=drift,
                 signatures=sigs,
                 errors=errors,
             )

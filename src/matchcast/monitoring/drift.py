@@ -346,8 +346,9 @@ def drift_report(
     """
     cut = pd.Timestamp(as_of)
     current = features.loc[features[C.MATCH_ID].isin(predictions[C.MATCH_ID])]
-    current_predictions = predictions.assign(
-        **{C.DATE: current.set_index(C.MATCH_ID)[C.DATE].reindex(predictions[C.MATCH_ID]).values}
+    keys = current.set_index(C.MATCH_ID).reindex(predictions[C.MATCH_ID])
+    current_predictions = predictions.drop(columns=[C.LEAGUE, C.DATE], errors="ignore").assign(
+        **{C.LEAGUE: keys[C.LEAGUE].to_numpy(), C.DATE: keys[C.DATE].to_numpy()}
     )
     if horizon_days is not None:
         last = cut + pd.Timedelta(days=horizon_days)

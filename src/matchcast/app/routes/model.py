@@ -6,8 +6,9 @@ from fastapi import APIRouter, HTTPException, status
 from starlette.responses import Response
 
 from matchcast.app.deps import RuntimeDep
+from matchcast.app.monitoring import LiveQualityReport
 from matchcast.app.schemas import ErrorDetail, ModelEvaluation, ModelInfo
-from matchcast.app.state import EVALUATION
+from matchcast.app.state import EVALUATION, LIVE_QUALITY
 
 router = APIRouter(tags=["model"])
 
@@ -47,4 +48,32 @@ async def get_evaluation(runtime: RuntimeDep) -> Response:
             else f"no model evaluation published (expected {path}; the batch_inference "
             "stage writes it with --evaluation-out)",
         )
+    return Response(body, media_type="application/json")
+
+
+@router.get(
+    "/model/live-quality",
+    response_model=LiveQualityReport,
+    summary="Live quality: logged forecasts scored against later results, model vs market",
+    responses={404: {"model": ErrorDetail, "description": "No live-quality report is loaded."}},
+)
+async def get_live_quality(runtime: RuntimeDep) -> Response:
+    """Return the monitor stage's live-quality report: log-loss, RPS, calibration error
+    and hit rate of the forecasts made before kick-off, and of the market on the same
+    matches, overall, by league, by ISO week and by month."""
+    state = runtime.holder.state
+    body = state.live_quality_body
+    if body is None:
+        path = runtime.config.files.live_quality
+        error = state.errors.get(LIVE_QUALITY)
+        if path is None:
+            detail = "live quality is not configured (MATCHCAST_LIVE_QUALITY_PATH is empty)"
+        elif error:
+            detail = f"no live-quality report loaded from {path}: {error}"
+        else:
+            detail = (
+                f"no live-quality report yet (expected {path}; the monitor stage writes it "
+                "with --live-quality-out)"
+            )
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail)
     return Response(body, media_type="application/json")
