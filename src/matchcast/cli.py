@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "monitor": ("monitor", "Drift of the scheduled matches; live quality of the logged forecasts."),
     "workflow": ("workflow", "Run an operational step: a group of DVC stages or an API reload."),
     "serve": ("serve", "Serve the forecasts over HTTP."),
+    "worker": ("worker", "Run jobs: a Celery worker with a broker, the local worker without."),
     "summary": ("summary", "Print what the last pipeline run produced."),
 }
 

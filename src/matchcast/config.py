@@ -51,10 +51,10 @@ class Settings(BaseSettings):
         description="Prefix of the Celery queue names (<prefix>.data, <prefix>.train).",
     )
     job_max_retries: int = Field(default=5, ge=0, le=100)
-    job_retry_backoff_s: float = Field(
-        default=30.0, gt=0, description="First retry delay of a job; doubles on each retry."
+    job_retry_backoff_s: int = Field(
+        default=30, ge=1, description="First retry delay of a job (s); doubles on each retry."
     )
-    job_retry_backoff_max_s: float = Field(default=600.0, gt=0)
+    job_retry_backoff_max_s: int = Field(default=600, ge=1)
     job_lock_ttl_s: float = Field(
         default=60.0,
         ge=3,

@@ -17,10 +17,11 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from matchcast.app.cache import RedisCache
 from matchcast.app.metrics import Metrics, MetricsMiddleware
-from matchcast.app.routes import admin, dashboard, health, matches, model, predict
+from matchcast.app.routes import admin, dashboard, health, jobs, matches, model, predict
 from matchcast.app.runtime import Runtime, ServeConfig
 from matchcast.app.state import StateHolder, watch
 from matchcast.config import get_settings
+from matchcast.tasks.client import JobClient
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,8 @@ def create_app(config: ServeConfig) -> FastAPI:
                     await watcher
             if runtime.cache is not None:
                 await runtime.cache.close()
+            if runtime.jobs is not None:
+                runtime.jobs.close()
 
     app = FastAPI(
         title="matchcast",
@@ -87,7 +90,16 @@ def create_app(config: ServeConfig) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.runtime = runtime
-    routers = (predict.router, matches.router, model.router, health.router, admin.router)
+    if config.jobs is not None:
+        runtime.jobs = JobClient(config.jobs)  # connects on first use
+    routers = (
+        predict.router,
+        matches.router,
+        model.router,
+        health.router,
+        admin.router,
+        jobs.router,
+    )
     for router in (*routers, dashboard.router):
         app.include_router(router)
     if config.cors_origins:

@@ -11,6 +11,7 @@ from matchcast.app.cache import RedisCache
 from matchcast.app.metrics import Metrics
 from matchcast.app.state import ServingFiles, StateHolder
 from matchcast.config import Settings
+from matchcast.tasks.client import JobClient, JobsConfig
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class ServeConfig:
     redis_timeout_s: float = 0.05
     api_key: str | None = None
     cors_origins: tuple[str, ...] = ()
+    jobs: JobsConfig | None = None  # where job records live and how jobs are queued
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ServeConfig:
@@ -44,6 +46,7 @@ class ServeConfig:
             redis_timeout_s=settings.redis_timeout_s,
             api_key=settings.api_key,
             cors_origins=tuple(settings.cors_origins),
+            jobs=JobsConfig.from_settings(settings),
         )
 
 
@@ -55,6 +58,7 @@ class Runtime:
     holder: StateHolder
     metrics: Metrics
     cache: RedisCache | None = None
+    jobs: JobClient | None = None
 
     def note_reload(self, components: list[str]) -> None:
         """Count the reloaded components and refresh the gauges from the new state."""

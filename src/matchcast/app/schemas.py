@@ -8,7 +8,7 @@ request.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -337,3 +337,43 @@ class ErrorDetail(BaseModel):
     """Error body (FastAPI's HTTPException format)."""
 
     detail: str
+
+
+JobState = Literal["queued", "running", "retrying", "succeeded", "failed"]
+
+
+class JobRequest(BaseModel):
+    """Optional body of ``POST /admin/jobs/{name}``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    as_of: dt.date | None = Field(
+        default=None,
+        strict=True,
+        description="Information cut-off (YYYY-MM-DD) written to data.as_of before the run.",
+        examples=["2025-10-01"],
+    )
+
+
+class JobAccepted(BaseModel):
+    """A job was queued."""
+
+    job_id: str
+    name: str
+    state: JobState
+    status_url: str = Field(description="Poll this for the job's state (also in Location).")
+
+
+class JobStatus(BaseModel):
+    """A job's state, timestamps, and result or error."""
+
+    job_id: str
+    name: str
+    state: JobState
+    params: dict[str, str] = Field(description="The job's arguments, e.g. as_of.")
+    submitted_at: dt.datetime
+    started_at: dt.datetime | None = Field(description="When its first attempt started.")
+    finished_at: dt.datetime | None
+    attempts: int = Field(description="Attempts started (retries and redeliveries included).")
+    result: dict[str, Any] | None = Field(description="What it did, once succeeded.")
+    error: str | None = Field(description="Why it failed, or why the last attempt will be retried.")

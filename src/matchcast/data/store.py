@@ -159,6 +159,29 @@ PREDICTION_LOG = sa.Table(
     sa.UniqueConstraint(*PREDICTION_KEY, name="uq_prediction_log_run"),
 )
 
+# Operational jobs (refresh_data, batch_inference, retrain): one row per submitted job, written
+# by the API on submission and by the worker (Celery or local) as it runs; also the local
+# worker's queue (matchcast.data.jobs).
+JOBS = sa.Table(
+    "jobs",
+    METADATA,
+    sa.Column("job_id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("runner", sa.String(16), nullable=False),  # celery | local
+    sa.Column("params", sa.Text, nullable=False),  # JSON
+    sa.Column("submitted_at", _TS, nullable=False),
+    sa.Column("started_at", _TS, nullable=True),
+    sa.Column("finished_at", _TS, nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("result", sa.Text, nullable=True),  # JSON
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("worker", sa.String(255), nullable=True),
+    sa.Column("heartbeat_at", _TS, nullable=True),
+    sa.Column("not_before", _TS, nullable=True),
+    sa.Index("ix_jobs_state_runner", "state", "runner"),
+)
+
 
 class UpsertCounts(NamedTuple):
     """What an upsert did: rows inserted, rows updated, rows already up to date."""

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -35,6 +38,10 @@ def main(
         Path | None, typer.Option(help="matches.parquet (default MATCHCAST_MATCHES_PATH).")
     ] = None,
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
+    local_worker: Annotated[
+        bool,
+        typer.Option(help="Without MATCHCAST_BROKER_URL, start the local job worker beside it."),
+    ] = True,
 ) -> None:
     """Serve the forecasts over HTTP until interrupted."""
     overrides = {
@@ -54,12 +61,35 @@ def main(
         settings.predictions_path, base, workers, "" if workers == 1 else "s",
         base, base, base, base, base,
     )  # fmt: skip
-    uvicorn.run(
-        APP_FACTORY,
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=access_log,
-        log_level="info",
-    )
+    worker = _start_local_worker() if local_worker and not settings.broker_url else None
+    try:
+        uvicorn.run(
+            APP_FACTORY,
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=access_log,
+            log_level="info",
+        )
+    finally:
+        if worker is not None:
+            _stop(worker)
+
+
+def _start_local_worker() -> subprocess.Popen[bytes]:
+    """``matchcast worker`` as a child process: jobs run there, never in the API."""
+    command = shutil.which("matchcast", path=str(Path(sys.executable).parent)) or "matchcast"
+    process = subprocess.Popen([command, "worker"])
+    logger.info("no MATCHCAST_BROKER_URL: local job worker started (pid %d)", process.pid)
+    return process
+
+
+def _stop(process: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
+    """SIGTERM (the current job finishes first), then SIGKILL after ``timeout_s``."""
+    process.terminate()
+    try:
+        process.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 import typer
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
@@ -123,10 +124,11 @@ def test_upgrade_creates_the_file_and_tables(tmp_path: Path) -> None:
     engine = store.create_engine_for(url)
     try:
         assert path.is_file()
-        assert {"teams", "matches", "prediction_log", "alembic_version"} <= set(
+        assert {"teams", "matches", "prediction_log", "jobs", "alembic_version"} <= set(
             sa.inspect(engine).get_table_names()
         )
-        assert store.schema_revision(engine) == "0001"
+        head = ScriptDirectory(str(store.MIGRATIONS_DIR)).get_current_head()
+        assert store.schema_revision(engine) == head == "0002"
         with engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -302,6 +304,6 @@ def test_db_upgrade_command_uses_url_option_or_settings(
     assert outcome.exit_code == 0, outcome.output
     engine = store.create_engine_for(f"sqlite:///{from_env}")
     try:
-        assert store.schema_revision(engine) == "0001"
+        assert store.schema_revision(engine) == "0002"
     finally:
         engine.dispose()

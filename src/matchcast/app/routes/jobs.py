@@ -1,0 +1,117 @@
+"""``/admin/jobs``: submit an operational job and poll its status; the API never runs one.
+
+``POST /admin/jobs/{name}`` records the job and queues it (Celery with a broker, else the
+local worker's queue in the SQL store) and answers 202 with a status URL;
+``GET /admin/jobs/{job_id}`` reads the job's record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, HTTPException, Path, Request, status
+from fastapi.responses import JSONResponse
+
+from matchcast.app.deps import RuntimeDep
+from matchcast.app.routes.admin import check_key
+from matchcast.app.schemas import ErrorDetail, JobAccepted, JobRequest, JobStatus
+from matchcast.data.jobs import JobRecord
+from matchcast.tasks.client import JobClient, QueueUnavailable
+from matchcast.tasks.names import JOB_NAMES
+
+router = APIRouter(prefix="/admin/jobs", tags=["jobs"])
+
+EARLIEST_AS_OF = dt.date(1990, 1, 1)
+
+ApiKey = Annotated[str | None, Header(description="The MATCHCAST_API_KEY.", max_length=512)]
+_AUTH: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorDetail, "description": "Missing or wrong X-API-Key."}
+}
+
+
+def _client(runtime: RuntimeDep) -> JobClient:
+    if runtime.jobs is None:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "jobs are not configured for this API"
+        )
+    return runtime.jobs
+
+
+def _status(record: JobRecord) -> JobStatus:
+    return JobStatus(
+        job_id=record.job_id,
+        name=record.name,
+        state=record.state,
+        params={key: str(value) for key, value in record.params.items()},
+        submitted_at=record.submitted_at,
+        started_at=record.started_at,
+        finished_at=record.finished_at,
+        attempts=record.attempts,
+        result=record.result,
+        error=record.error,
+    )
+
+
+@router.post(
+    "/{name}",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobAccepted,
+    summary="Queue a job: refresh_data, batch_inference or retrain",
+    responses={
+        **_AUTH,
+        404: {"model": ErrorDetail, "description": "Unknown job name (the known ones listed)."},
+        503: {"model": ErrorDetail, "description": "The broker did not take the job."},
+    },
+)
+def submit_job(
+    request: Request,
+    runtime: RuntimeDep,
+    name: Annotated[str, Path(description="Job name.", max_length=64)],
+    body: Annotated[JobRequest | None, Body()] = None,
+    x_api_key: ApiKey = None,
+) -> JSONResponse:
+    """Record the job and queue it; a worker process runs it. Poll ``status_url``."""
+    check_key(runtime.config.api_key, x_api_key)
+    if name not in JOB_NAMES:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"unknown job {name!r}; known jobs: {', '.join(JOB_NAMES)}"
+        )
+    as_of = None if body is None else body.as_of
+    if as_of is not None and not EARLIEST_AS_OF <= as_of <= dt.date.today() + dt.timedelta(366):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            f"as_of {as_of} is outside {EARLIEST_AS_OF} .. one year from today",
+        )
+    params = {} if as_of is None else {"as_of": as_of.isoformat()}
+    try:
+        record = _client(runtime).submit(name, params)
+    except QueueUnavailable as error:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(error)) from error
+    url = request.app.url_path_for("get_job", job_id=record.job_id)
+    answer = JobAccepted(job_id=record.job_id, name=name, state="queued", status_url=str(url))
+    return JSONResponse(
+        answer.model_dump(mode="json"),
+        status_code=status.HTTP_202_ACCEPTED,
+        headers={"Location": str(url)},
+    )
+
+
+@router.get(
+    "/{job_id}",
+    name="get_job",
+    response_model=JobStatus,
+    summary="A job's state, timestamps, attempts, and result or error",
+    responses={**_AUTH, 404: {"model": ErrorDetail, "description": "No job with this id."}},
+)
+def get_job(
+    runtime: RuntimeDep,
+    job_id: Annotated[str, Path(description="Id from the POST answer.", max_length=64)],
+    x_api_key: ApiKey = None,
+) -> JobStatus:
+    """Read the job's record (written by the worker as it runs)."""
+    check_key(runtime.config.api_key, x_api_key)
+    record = _client(runtime).get(job_id)
+    if record is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job with id {job_id!r}")
+    return _status(record)
