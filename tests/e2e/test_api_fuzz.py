@@ -53,6 +53,7 @@ def test_schema_lists_every_operation(operations: dict[str, Any]) -> None:
         "GET /predict/{match_id}",
         "GET /matches",
         "GET /model",
+        "GET /model/live-quality",
         "GET /healthz",
         "GET /readyz",
         "GET /metrics",
@@ -79,7 +80,10 @@ def test_fuzzed_requests_get_no_5xx_and_documented_answers(
     run()
 
 
-@pytest.mark.parametrize("label", ["GET /model", "GET /healthz", "GET /readyz", "GET /metrics"])
+@pytest.mark.parametrize(
+    "label",
+    ["GET /model", "GET /model/live-quality", "GET /healthz", "GET /readyz", "GET /metrics"],
+)
 def test_parameterless_operations_conform(operations: dict[str, Any], label: str) -> None:
     case = operations[label].Case()
     case.call_and_validate(
