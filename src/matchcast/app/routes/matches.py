@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 import orjson
 from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from matchcast.app.deps import RuntimeDep
@@ -16,6 +17,12 @@ from matchcast.app.schemas import ErrorDetail, MatchPage
 router = APIRouter(tags=["matches"])
 
 MAX_LIMIT = 500
+
+
+class LeagueList(BaseModel):
+    """The league codes of the match table."""
+
+    leagues: list[str] = Field(description="Sorted league codes, e.g. ['D1', 'E0'].")
 
 
 class _AnyOf(Container[str]):
@@ -80,3 +87,21 @@ async def list_matches(
         "items": catalog.summaries(positions[offset : offset + limit], predicted),
     }
     return Response(orjson.dumps(page), media_type="application/json")
+
+
+@router.get(
+    "/leagues",
+    response_model=LeagueList,
+    summary="League codes present in the match table",
+    responses={503: {"model": ErrorDetail, "description": "The match catalog is not loaded yet."}},
+)
+async def list_leagues(runtime: RuntimeDep) -> Response:
+    """List the league codes of the loaded match table (for a client's league filter)."""
+    catalog = runtime.holder.state.catalog
+    if catalog is None:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "the match catalog is not loaded yet"
+        )
+    return Response(
+        orjson.dumps({"leagues": sorted(catalog.league_codes)}), media_type="application/json"
+    )
