@@ -180,6 +180,7 @@ def row_texts(page: Any) -> list[dict[str, Any]]:
                 score: tr.querySelector('.score')?.textContent ?? null,
                 verdict: tr.querySelector('.verdict')?.dataset.correct ?? null,
                 result: tr.querySelector('.result').textContent,
+                probs: tr.querySelector('.probs').textContent,
             }))"""
         )
     )
@@ -226,9 +227,8 @@ def test_matches_page_shows_the_forecasts_the_api_returns(browser: Any, served: 
             r for r, m in zip(rows, expected, strict=True)
             if m["status"] == "finished" and not m["has_prediction"]
         ]  # fmt: skip
-        assert finished_without and all(
-            "no forecast logged" in r["result"] for r in finished_without
-        )
+        assert finished_without
+        assert {r["probs"] for r in finished_without} == {"no forecast logged before kick-off"}
         assert {r["verdict"] for r in rows if r["verdict"]} == {"true", "false"}
         page.screenshot(path=str(served.artifacts / "matches.png"), full_page=True)
         assert not console.errors

@@ -113,14 +113,12 @@ function oddsText(odds) {
 
 function resultCell(match, prediction) {
   const td = el("td", { class: "result", "data-label": "Result" });
-  if (match.status !== "finished") { td.append(el("span", { class: "muted", text: "to be played" })); return td; }
+  if (match.status !== "finished") { td.append(el("span", { class: "muted", text: "upcoming" })); return td; }
   const score = match.home_goals == null ? match.result : `${match.home_goals}–${match.away_goals}`;
   td.append(el("span", { class: "score", text: score }));
   if (prediction && prediction.correct != null) {
     td.append(el("span", { class: `verdict ${prediction.correct ? "right" : "wrong"}`,
       text: prediction.correct ? "✓ right" : "✗ wrong", "data-correct": String(prediction.correct) }));
-  } else if (!match.has_prediction) {
-    td.append(el("span", { class: "sub", text: "no forecast logged" }));
   }
   return td;
 }
@@ -138,7 +136,8 @@ function fillRow(tr, match, prediction, failed) {
     cells.push(el("td", { class: "num fair", "data-label": "Fair odds", text: oddsText(prediction.fair_odds) }));
     cells.push(el("td", { class: "num market", "data-label": "Market odds", text: oddsText(prediction.market_odds) }));
   } else {
-    const text = failed ? "forecast unavailable" : match.has_prediction ? "loading…" : "no forecast";
+    const text = failed ? "forecast unavailable" : match.has_prediction ? "loading…"
+      : match.status === "finished" ? "no forecast logged before kick-off" : "no forecast yet";
     const td = el("td", { class: "probs", "data-label": "Home / Draw / Away" }, el("span", { class: "pending", text }));
     cells.push(td, el("td", { "data-label": "Forecast" }), el("td", { class: "num", "data-label": "Fair odds" }),
       el("td", { class: "num", "data-label": "Market odds" }));
@@ -218,19 +217,21 @@ async function initMatches() {
   $("reset").addEventListener("click", () => { $("league").value = ""; $("status").value = ""; defaultDates(); state.offset = 0; loadMatches(); });
   $("prev").addEventListener("click", () => { state.offset = Math.max(0, state.offset - PAGE_SIZE); loadMatches(); });
   $("next").addEventListener("click", () => { if (state.offset + PAGE_SIZE < state.total) { state.offset += PAGE_SIZE; loadMatches(); } });
-  const [model, leagues] = await Promise.allSettled([getJSON("/model"), getJSON("/leagues")]);
-  if (model.status === "fulfilled") {
-    const m = model.value;
-    state.model = m;
+  const query = new URLSearchParams(location.search);
+  const leagues = getJSON("/leagues").then((body) => {
+    const chosen = query.get("league") || $("league").value;
+    $("league").append(...body.leagues.map((code) => el("option", { value: code, text: code })));
+    $("league").value = chosen;
+  }).catch(() => { /* the filter keeps "All leagues" */ });
+  // The default date range is around the forecasts' information date (from /model);
+  // filters given in the address (e.g. /?league=E0&from=2026-03-01) skip that wait.
+  const model = getJSON("/model").then((m) => {
     state.asOf = m.predictions?.features_as_of || m.trained_through || null;
     $("model-badge").textContent = `${m.name} v${m.version} @${m.alias}${state.asOf ? ` · data as of ${state.asOf}` : ""}`;
-  } else {
-    $("model-badge").textContent = `model unavailable: ${model.reason.message}`;
-  }
-  if (leagues.status === "fulfilled") {
-    $("league").append(...leagues.value.leagues.map((code) => el("option", { value: code, text: code })));
-  }
-  defaultDates();
+  }).catch((err) => { $("model-badge").textContent = `model unavailable: ${err.message}`; });
+  if (!(query.has("from") || query.has("to"))) { await model; defaultDates(); }
+  for (const id of ["status", "from", "to"]) if (query.has(id)) $(id).value = query.get(id);
+  if (query.has("league")) { await leagues; }
   await loadMatches();
 }
 
