@@ -53,7 +53,10 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Served]]:
         "MATCHCAST_MATCHES_PATH": str(files.matches),
         "MATCHCAST_RELOAD_INTERVAL_S": "0.2",
     }
-    cmd = [str(MATCHCAST), "serve", "--port", str(port), "--predictions", str(files.predictions)]
+    cmd = [
+        *(str(MATCHCAST), "serve", "--port", str(port), "--predictions", str(files.predictions)),
+        "--no-local-worker",  # no jobs here: keep the default store untouched
+    ]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:

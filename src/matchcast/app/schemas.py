@@ -8,9 +8,10 @@ request.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Outcome = Literal["H", "D", "A"]
 
@@ -339,6 +340,7 @@ class ErrorDetail(BaseModel):
     detail: str
 
 
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 JobState = Literal["queued", "running", "retrying", "succeeded", "failed"]
 
 
@@ -349,10 +351,17 @@ class JobRequest(BaseModel):
 
     as_of: dt.date | None = Field(
         default=None,
-        strict=True,
         description="Information cut-off (YYYY-MM-DD) written to data.as_of before the run.",
         examples=["2025-10-01"],
     )
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _iso_date_text(cls, value: object) -> object:
+        # Only YYYY-MM-DD text: pydantic would also take numbers as Unix timestamps.
+        if value is not None and not (isinstance(value, str) and ISO_DATE.fullmatch(value)):
+            raise ValueError("as_of must be a date written YYYY-MM-DD")
+        return value
 
 
 class JobAccepted(BaseModel):

@@ -36,9 +36,9 @@ def main(
         logger.info("no MATCHCAST_BROKER_URL: running the local worker")
         run_local_worker(settings)
         return
-    from matchcast.tasks.app import app
+    from matchcast.tasks.app import app_from_environment
 
     argv = ["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}"]
     if queues:
         argv.append(f"--queues={queues}")
-    app.worker_main(argv)
+    app_from_environment().worker_main(argv)

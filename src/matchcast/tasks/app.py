@@ -1,11 +1,13 @@
 """The Celery application: ``celery -A matchcast.tasks.app worker`` or ``matchcast worker``.
 
-Built from ``MATCHCAST_*`` settings when this module is imported (what ``celery -A``
-needs); :func:`create_celery_app` builds one from an explicit configuration (the API's
-publisher, tests).
+The attribute ``app`` (what ``celery -A`` reads) is built from ``MATCHCAST_*`` settings on
+first access, not at import; :func:`create_celery_app` builds one from an explicit
+configuration (the API's publisher, tests).
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 from celery import Celery
 
@@ -27,7 +29,9 @@ def create_celery_app(config: CeleryConfig, with_tasks: bool = True) -> Celery:
     return celery
 
 
-def _from_environment() -> Celery:
+@lru_cache(maxsize=1)
+def app_from_environment() -> Celery:
+    """The app of ``MATCHCAST_*`` settings (built once, on first use)."""
     config = CeleryConfig.from_settings(get_settings())
     if config is None:
         raise RuntimeError(
@@ -37,4 +41,8 @@ def _from_environment() -> Celery:
     return create_celery_app(config)
 
 
-app = _from_environment()
+def __getattr__(name: str) -> Celery:
+    # ``celery -A matchcast.tasks.app`` reads the attribute ``app``: build it only then.
+    if name == "app":
+        return app_from_environment()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

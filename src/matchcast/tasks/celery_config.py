@@ -126,6 +126,12 @@ def celery_settings(config: CeleryConfig) -> dict[str, Any]:
         "timezone": "UTC",
     }
     if config.uses_redis:
-        values["broker_transport_options"] = {"visibility_timeout": config.visibility_timeout_s}
+        # kombu sweeps for unacknowledged messages past the visibility timeout every
+        # interval x throttle seconds (10 x 10 by default); one sweep per interval here.
+        values["broker_transport_options"] = {
+            "visibility_timeout": config.visibility_timeout_s,
+            "unacked_restore_interval": max(1, min(10, config.visibility_timeout_s // 4)),
+            "unacked_restore_throttle": 1,
+        }
         values["result_backend_transport_options"] = {"retry_policy": {"timeout": 5.0}}
     return values

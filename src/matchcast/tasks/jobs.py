@@ -230,6 +230,7 @@ def run_attempt(
     }
     started = time.perf_counter()
     try:
+        project_stages(project_dir)  # fails clearly on a folder that is not a DVC project
         with (
             _heartbeat(engine, attempt.job_id, worker),
             project_lock(project_dir, holder, lock_url(settings), settings.job_lock_ttl_s),

@@ -80,7 +80,7 @@ def submit_job(
     as_of = None if body is None else body.as_of
     if as_of is not None and not EARLIEST_AS_OF <= as_of <= dt.date.today() + dt.timedelta(366):
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
             f"as_of {as_of} is outside {EARLIEST_AS_OF} .. one year from today",
         )
     params = {} if as_of is None else {"as_of": as_of.isoformat()}
