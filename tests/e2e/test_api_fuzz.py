@@ -54,6 +54,8 @@ def test_schema_lists_every_operation(operations: dict[str, Any]) -> None:
         "GET /matches",
         "GET /model",
         "GET /model/live-quality",
+        "GET /model/evaluation",
+        "GET /leagues",
         "GET /healthz",
         "GET /readyz",
         "GET /metrics",

@@ -94,6 +94,8 @@ def test_the_api_serves_the_pipeline_outputs(project: Path) -> None:
         predictions=project / "data/predictions/predictions.parquet",
         model=project / "data/predictions/model.json",
         matches=project / "data/interim/matches.parquet",
+        finished=project / "data/predictions/finished.parquet",
+        evaluation=project / "data/predictions/evaluation.json",
     )
     predictions = pd.read_parquet(files.predictions)
     match_id = str(predictions["match_id"].iloc[0])
@@ -105,3 +107,13 @@ def test_the_api_serves_the_pipeline_outputs(project: Path) -> None:
         assert body["match_id"] == match_id
         assert body["model"]["alias"] == "champion"
         assert client.get("/model").json()["evaluation"]["test_n"] > 500
+        # The champion run's evaluate reports, published by the batch stage.
+        metrics = json.loads((project / "reports/metrics.json").read_text())
+        evaluation = client.get("/model/evaluation").json()
+        assert evaluation["available"] is True
+        assert evaluation["test"]["log_loss"] == pytest.approx(metrics["test"]["log_loss"])
+        assert {row["league"] for row in evaluation["per_league"]} == {"E0", "E1"}
+        calibration = pd.read_csv(project / "reports/calibration.csv")
+        assert len(evaluation["calibration"]) == len(calibration)
+    # One batch only: nothing was logged before these matches were played.
+    assert pd.read_parquet(project / "data/predictions/finished.parquet").empty
