@@ -80,7 +80,9 @@ def main(
 def _start_local_worker() -> subprocess.Popen[bytes]:
     """``matchcast worker`` as a child process: jobs run there, never in the API."""
     command = shutil.which("matchcast", path=str(Path(sys.executable).parent)) or "matchcast"
-    process = subprocess.Popen([command, "worker"])
+    # uvicorn re-raises SIGTERM after its shutdown, so this process may end without running
+    # a `finally`: the worker also stops by itself once its parent is gone.
+    process = subprocess.Popen([command, "worker", "--parent-pid", str(os.getpid())])
     logger.info("no MATCHCAST_BROKER_URL: local job worker started (pid %d)", process.pid)
     return process
 

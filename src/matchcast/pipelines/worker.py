@@ -27,6 +27,10 @@ def main(
         typer.Option(help="Comma-separated queues to consume (default: all declared)."),
     ] = None,
     loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "info",
+    parent_pid: Annotated[
+        int | None,
+        typer.Option(help="Local worker: stop when this process (the server) is gone."),
+    ] = None,
 ) -> None:
     """Run the job worker until stopped (SIGTERM lets the current job finish)."""
     settings = get_settings()
@@ -34,7 +38,7 @@ def main(
         from matchcast.tasks.local import run_local_worker
 
         logger.info("no MATCHCAST_BROKER_URL: running the local worker")
-        run_local_worker(settings)
+        run_local_worker(settings, parent_pid=parent_pid)
         return
     from matchcast.tasks.app import app_from_environment
 

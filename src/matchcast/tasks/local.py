@@ -12,6 +12,7 @@ follow the same backoff as Celery's; SIGTERM / SIGINT let the current job finish
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from types import FrameType
@@ -25,14 +26,19 @@ logger = logging.getLogger(__name__)
 
 
 def run_local_worker(
-    settings: Settings, stop: threading.Event | None = None, max_jobs: int | None = None
+    settings: Settings,
+    stop: threading.Event | None = None,
+    max_jobs: int | None = None,
+    parent_pid: int | None = None,
 ) -> int:
-    """Run jobs until stopped (a signal, ``stop``, or ``max_jobs`` jobs done).
+    """Run jobs until stopped (a signal, ``stop``, ``max_jobs`` jobs done, parent gone).
 
     Args:
         settings: Store, project folder, retry and poll settings.
         stop: Set to stop after the current job (default: set by SIGTERM / SIGINT).
         max_jobs: Stop after this many attempts (tests); None = run forever.
+        parent_pid: Stop once this process is no longer our parent (the server that
+            started us exited, however it exited).
 
     Returns:
         The number of attempts run.
@@ -43,6 +49,9 @@ def run_local_worker(
     logger.info("local worker %s polling %s for jobs", me, engine.url.render_as_string(True))
     done = 0
     while not stop.is_set() and (max_jobs is None or done < max_jobs):
+        if parent_pid is not None and os.getppid() != parent_pid:
+            logger.info("parent process %d is gone: stopping", parent_pid)
+            break
         for job_id in records.requeue_stale(engine, STALE_AFTER_S):
             logger.warning("job %s lost its worker; queued again", job_id)
         record = records.claim_next(engine, me)

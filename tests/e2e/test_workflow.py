@@ -1,0 +1,137 @@
+"""Workflow steps (``matchcast.pipelines.workflow``) in a scratch DVC project.
+
+The project's own ``dvc.yaml`` with a tiny ``params.yaml`` (one division, two seasons of
+the shared archive): steps run their stages with ``dvc repro --single-item``, ``as_of`` is
+written into ``params.yaml`` keeping its comments, an unchanged stage is skipped, and bad
+requests (unknown step, stage missing from dvc.yaml, DVC's lock held) fail clearly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from dvc.lock import make_lock
+from typer.testing import CliRunner
+
+from matchcast.cli import app
+from matchcast.config import get_settings
+from matchcast.pipelines.workflow import WorkflowError, run_step, set_as_of
+from matchcast.tasks.errors import transient_reason
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+COMMENT = '# Matches after this date are "scheduled"'
+
+
+@pytest.fixture(scope="module")
+def project(shared_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    work = tmp_path_factory.mktemp("workflow")
+    shutil.copy(REPO / "dvc.yaml", work / "dvc.yaml")
+    shutil.copy(REPO / ".dvcignore", work / ".dvcignore")
+    # Start from the real params.yaml text (with its comments), narrowed to one division.
+    text = (REPO / "params.yaml").read_text()
+    params = yaml.safe_load(text)
+    leagues = "[" + ", ".join(params["data"]["leagues"]) + "]"
+    assert f"leagues: {leagues}" in text
+    text = text.replace(f"leagues: {leagues}", "leagues: [E0]")
+    text = text.replace("first: 2000-01", "first: 2024-25")
+    (work / "params.yaml").write_text(text)
+    (work / "src").symlink_to(REPO / "src", target_is_directory=True)
+    subprocess.run([str(BIN / "dvc"), "init", "--no-scm", "-q"], cwd=work, check=True)
+    saved = dict(os.environ)
+    os.environ.update(
+        {
+            "MATCHCAST_FOOTBALL_DATA": str(shared_archive),
+            "MATCHCAST_DATABASE_URL": f"sqlite:///{work / 'store.db'}",
+            "MATCHCAST_PROJECT_DIR": str(work),
+        }
+    )
+    os.environ.pop("MATCHCAST_API_URL", None)
+    get_settings.cache_clear()
+    yield work
+    os.environ.clear()
+    os.environ.update(saved)
+    get_settings.cache_clear()
+
+
+def test_set_as_of_keeps_comments_and_reports_a_change(tmp_path: Path) -> None:
+    path = tmp_path / "params.yaml"
+    shutil.copy(REPO / "params.yaml", path)
+    before = path.read_text()
+    assert set_as_of(path, dt.date(2025, 10, 1)) is True
+    after = path.read_text()
+    assert yaml.safe_load(after)["data"]["as_of"] == "2025-10-01"
+    assert after.count("#") == before.count("#")
+    assert COMMENT in after
+    assert set_as_of(path, dt.date(2025, 10, 1)) is False
+    assert path.read_text() == after
+
+
+def test_steps_run_their_stages_then_skip_them_when_nothing_changed(project: Path) -> None:
+    first = run_step("refresh-data", project, dt.date(2025, 10, 1))
+    assert (first.stages, first.ran, first.as_of) == (["ingest"], ["ingest"], "2025-10-01")
+    text = (project / "params.yaml").read_text()
+    assert "as_of: '2025-10-01'" in text or 'as_of: "2025-10-01"' in text
+    assert COMMENT in text
+
+    validated = run_step("validate", project)
+    assert validated.ran == ["validate", "store"]
+    assert (project / "data/interim/matches.parquet").is_file()
+    assert (project / "store.db").is_file()
+
+    again = run_step("validate", project)
+    assert again.ran == [] and again.skipped == ["validate", "store"]
+
+    # A new cut-off is a parameter change: validate runs again (ingest's output is the same).
+    moved = run_step("refresh-data", project, dt.date(2025, 11, 1))
+    assert moved.ran == ["ingest"]
+    assert run_step("validate", project).ran == ["validate", "store"]
+
+
+def test_the_cli_prints_what_a_step_did(project: Path) -> None:
+    result = CliRunner().invoke(app, ["workflow", "validate", "--project-dir", str(project)])
+    assert result.exit_code == 0, result.output
+    shown = yaml.safe_load(result.stdout)
+    assert shown["step"] == "validate" and shown["skipped"] == ["validate", "store"]
+
+
+def test_an_unknown_step_is_refused_naming_the_known_ones(project: Path) -> None:
+    with pytest.raises(WorkflowError, match=r"unknown step 'deploy'; known: refresh-data, "):
+        run_step("deploy", project)
+    result = CliRunner().invoke(app, ["workflow", "deploy", "--project-dir", str(project)])
+    assert result.exit_code == 1
+    assert "error: unknown step 'deploy'" in result.output
+
+
+def test_a_step_whose_stage_is_missing_is_refused(project: Path, tmp_path: Path) -> None:
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    spec = yaml.safe_load((project / "dvc.yaml").read_text())
+    spec["stages"].pop("monitor", None)
+    (partial / "dvc.yaml").write_text(yaml.safe_dump(spec))
+    with pytest.raises(WorkflowError, match=r"step 'monitor' needs stage\(s\) \['monitor'\]"):
+        run_step("monitor", partial)
+    with pytest.raises(WorkflowError, match=r"is not a matchcast DVC project: no dvc\.yaml"):
+        run_step("validate", tmp_path / "empty")
+
+
+def test_dvc_lock_contention_fails_the_step_as_a_transient_error(project: Path) -> None:
+    lock = make_lock(str(project / ".dvc" / "tmp" / "lock"), friendly=False)
+    lock.lock()
+    try:
+        with pytest.raises(WorkflowError) as caught:
+            run_step("validate", project)
+    finally:
+        lock.unlock()
+    assert transient_reason(caught.value) == "DVC lock contention"
+    assert run_step("validate", project).skipped == ["validate", "store"]
