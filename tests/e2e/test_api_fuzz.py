@@ -25,6 +25,7 @@ from schemathesis.specs.openapi.checks import (
 from matchcast.app.main import create_app
 from matchcast.app.runtime import Runtime, ServeConfig
 from matchcast.app.sample import write_serving_files
+from matchcast.tasks.client import JobsConfig
 
 pytestmark = pytest.mark.e2e
 MAX_EXAMPLES = 60
@@ -34,8 +35,10 @@ API_KEY = "test-key-0123456789"
 
 @pytest.fixture(scope="module")
 def loaded_app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    files, _, _ = write_serving_files(tmp_path_factory.mktemp("fuzz"))
-    app = create_app(ServeConfig(files=files, reload_interval_s=0, api_key=API_KEY))
+    folder = tmp_path_factory.mktemp("fuzz")
+    files, _, _ = write_serving_files(folder)
+    jobs = JobsConfig(f"sqlite:///{folder / 'store.db'}")  # no broker: jobs are only recorded
+    app = create_app(ServeConfig(files=files, reload_interval_s=0, api_key=API_KEY, jobs=jobs))
     runtime: Runtime = app.state.runtime
     runtime.holder.refresh()  # the ASGI transport does not run the lifespan
     runtime.metrics.observe_state(runtime.holder.state)
@@ -60,12 +63,23 @@ def test_schema_lists_every_operation(operations: dict[str, Any]) -> None:
         "GET /readyz",
         "GET /metrics",
         "POST /admin/reload",
+        "POST /admin/jobs/{name}",
+        "GET /admin/jobs/{job_id}",
         "GET /",
     }
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
-@pytest.mark.parametrize("label", ["GET /predict/{match_id}", "GET /matches", "POST /admin/reload"])
+@pytest.mark.parametrize(
+    "label",
+    [
+        "GET /predict/{match_id}",
+        "GET /matches",
+        "POST /admin/reload",
+        "POST /admin/jobs/{name}",
+        "GET /admin/jobs/{job_id}",
+    ],
+)
 def test_fuzzed_requests_get_no_5xx_and_documented_answers(
     operations: dict[str, Any], label: str, mode: GenerationMode
 ) -> None:

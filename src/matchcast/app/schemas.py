@@ -341,6 +341,7 @@ class ErrorDetail(BaseModel):
 
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+EARLIEST_AS_OF = dt.date(1990, 1, 1)
 JobState = Literal["queued", "running", "retrying", "succeeded", "failed"]
 
 
@@ -361,6 +362,14 @@ class JobRequest(BaseModel):
         # Only YYYY-MM-DD text: pydantic would also take numbers as Unix timestamps.
         if value is not None and not (isinstance(value, str) and ISO_DATE.fullmatch(value)):
             raise ValueError("as_of must be a date written YYYY-MM-DD")
+        return value
+
+    @field_validator("as_of")
+    @classmethod
+    def _plausible(cls, value: dt.date | None) -> dt.date | None:
+        latest = dt.date.today() + dt.timedelta(days=366)
+        if value is not None and not EARLIEST_AS_OF <= value <= latest:
+            raise ValueError(f"as_of must be between {EARLIEST_AS_OF} and {latest}")
         return value
 
 

@@ -7,7 +7,6 @@ local worker's queue in the SQL store) and answers 202 with a status URL;
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, HTTPException, Path, Request, status
@@ -22,7 +21,6 @@ from matchcast.tasks.names import JOB_NAMES
 
 router = APIRouter(prefix="/admin/jobs", tags=["jobs"])
 
-EARLIEST_AS_OF = dt.date(1990, 1, 1)
 
 ApiKey = Annotated[str | None, Header(description="The MATCHCAST_API_KEY.", max_length=512)]
 _AUTH: dict[int | str, dict[str, Any]] = {
@@ -78,11 +76,6 @@ def submit_job(
             status.HTTP_404_NOT_FOUND, f"unknown job {name!r}; known jobs: {', '.join(JOB_NAMES)}"
         )
     as_of = None if body is None else body.as_of
-    if as_of is not None and not EARLIEST_AS_OF <= as_of <= dt.date.today() + dt.timedelta(366):
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"as_of {as_of} is outside {EARLIEST_AS_OF} .. one year from today",
-        )
     params = {} if as_of is None else {"as_of": as_of.isoformat()}
     try:
         record = _client(runtime).submit(name, params)
