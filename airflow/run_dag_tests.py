@@ -27,6 +27,7 @@ Any failure exits non-zero with the reason and the end of the logs.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import secrets
@@ -205,8 +206,12 @@ class Airflow:
         return out, time.perf_counter() - started
 
 
-def check_run(airflow: Airflow, dag_id: str) -> None:
-    """The DAG's one run succeeded, and so did every task it should have."""
+def check_run(airflow: Airflow, dag_id: str) -> str:
+    """The DAG's one run succeeded, and so did every task it should have.
+
+    Returns:
+        Each task's duration, for the log.
+    """
     runs = json_output(airflow("dags", "list-runs", dag_id, "-o", "json"))
     if len(runs) != 1:
         raise DagTestError(f"{dag_id}: expected one run, found {runs}")
@@ -221,6 +226,13 @@ def check_run(airflow: Airflow, dag_id: str) -> None:
     failed = {task: state for task, state in got.items() if state != "success"}
     if failed:
         raise DagTestError(f"{dag_id}: tasks not successful: {failed}")
+    durations = []
+    for row in states:
+        took = dt.datetime.fromisoformat(row["end_date"]) - dt.datetime.fromisoformat(
+            row["start_date"]
+        )
+        durations.append(f"{row['task_id']} {took.total_seconds():.1f} s")
+    return ", ".join(durations)
 
 
 def check_weekly(project: Path, api: Api) -> str:
@@ -331,18 +343,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         conf = json.dumps({"as_of": TRAIN_AS_OF})
         _, seconds = airflow.timed("dags", "test", "matchcast_weekly", "-c", conf)
         timings.append(("matchcast_weekly", seconds))
-        check_run(airflow, "matchcast_weekly")
+        tasks = check_run(airflow, "matchcast_weekly")
         weekly_version = check_weekly(project, api)
         passed += 1
-        say(f"airflow-test: matchcast_weekly succeeded in {seconds:.1f} s")
+        say(f"airflow-test: matchcast_weekly succeeded in {seconds:.1f} s ({tasks})")
 
         conf = json.dumps({"as_of": FORECAST_AS_OF})
         _, seconds = airflow.timed("dags", "test", "matchcast_daily", "-c", conf)
         timings.append(("matchcast_daily", seconds))
-        check_run(airflow, "matchcast_daily")
+        tasks = check_run(airflow, "matchcast_daily")
         check_daily(project, api, weekly_version)
         passed += 1
-        say(f"airflow-test: matchcast_daily succeeded in {seconds:.1f} s")
+        say(f"airflow-test: matchcast_daily succeeded in {seconds:.1f} s ({tasks})")
     except (DagTestError, OSError, KeyError, ValueError) as error:
         failed = 2 - passed
         say(f"airflow-test: FAILED: {error}", error=True)
