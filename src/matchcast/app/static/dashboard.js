@@ -226,8 +226,11 @@ async function initMatches() {
   // The default date range is around the forecasts' information date (from /model);
   // filters given in the address (e.g. /?league=E0&from=2026-03-01) skip that wait.
   const model = getJSON("/model").then((m) => {
-    state.asOf = m.predictions?.features_as_of || m.trained_through || null;
-    $("model-badge").textContent = `${m.name} v${m.version} @${m.alias}${state.asOf ? ` · data as of ${state.asOf}` : ""}`;
+    const forecastsAsOf = m.predictions?.features_as_of || null;
+    state.asOf = forecastsAsOf || m.trained_through || null;
+    const when = forecastsAsOf ? ` · forecasts as of ${forecastsAsOf}`
+      : m.trained_through ? ` · trained through ${m.trained_through}` : "";
+    $("model-badge").textContent = `${m.name} v${m.version} @${m.alias}${when}`;
   }).catch((err) => { $("model-badge").textContent = `model unavailable: ${err.message}`; });
   if (!(query.has("from") || query.has("to"))) { await model; defaultDates(); }
   for (const id of ["status", "from", "to"]) if (query.has(id)) $(id).value = query.get(id);
