@@ -79,8 +79,6 @@ def matchcast_step(
     timeout: dt.timedelta,
     task_id: str | None = None,
     as_of: bool = True,
-    retries: int | None = None,
-    trigger_rule: str = "all_success",
 ) -> BashOperator:
     """A task that runs ``matchcast workflow <step>`` in the project folder.
 
@@ -89,10 +87,7 @@ def matchcast_step(
         timeout: The task's execution timeout.
         task_id: Default: the step with ``_`` for ``-``.
         as_of: Pass the run's ``as_of`` parameter to the step.
-        retries: Override the DAG's default retries.
-        trigger_rule: Airflow trigger rule (default: every upstream task succeeded).
     """
-    extra: dict[str, Any] = {} if retries is None else {"retries": retries}
     env = {
         "MATCHCAST_BIN": "{{ var.value.get('matchcast_bin', matchcast_default_bin) }}",
         "MATCHCAST_PROJECT_DIR": (
@@ -108,6 +103,4 @@ def matchcast_step(
         append_env=True,
         skip_on_exit_code=None,
         execution_timeout=timeout,
-        trigger_rule=trigger_rule,
-        **extra,
     )
