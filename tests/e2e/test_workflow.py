@@ -135,3 +135,19 @@ def test_dvc_lock_contention_fails_the_step_as_a_transient_error(project: Path) 
         lock.unlock()
     assert transient_reason(caught.value) == "DVC lock contention"
     assert run_step("validate", project).skipped == ["validate", "store"]
+
+
+def test_the_cli_refuses_a_step_while_a_job_holds_the_project_lock(
+    project: Path,
+) -> None:
+    from matchcast.tasks.jobs import lock_url
+    from matchcast.tasks.lock import project_lock
+
+    holder = {"job": "retrain", "job_id": "j-123", "worker": "w:1", "since": "2026-01-01"}
+    settings = get_settings()
+    with project_lock(project.resolve(), holder, lock_url(settings), settings.job_lock_ttl_s):
+        held = CliRunner().invoke(app, ["workflow", "validate", "--project-dir", str(project)])
+    assert held.exit_code == 75
+    assert "busy: job retrain j-123 on w:1" in held.output
+    freed = CliRunner().invoke(app, ["workflow", "validate", "--project-dir", str(project)])
+    assert freed.exit_code == 0, freed.output

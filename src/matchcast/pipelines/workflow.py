@@ -19,6 +19,7 @@ import datetime as dt
 import io
 import logging
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -52,6 +53,7 @@ STEPS: dict[str, tuple[str, ...] | None] = {
 RELOAD = "reload"
 STEP_NAMES = (*STEPS, RELOAD)
 OUTPUT_TAIL = 4000
+EX_TEMPFAIL = 75  # sysexits.h: try again later
 
 
 class WorkflowError(RuntimeError):
@@ -215,9 +217,32 @@ def main(
         typer.Option(formats=["%Y-%m-%d"], help="Set data.as_of in params.yaml first."),
     ] = None,
 ) -> None:
-    """Run an operational step (a group of DVC stages, the whole pipeline, or an API reload)."""
+    """Run an operational step (a group of DVC stages, the whole pipeline, or an API reload).
+
+    The step holds the project's job lock (the one Celery and local jobs take, ADR-0008),
+    so a scheduler's step and a job never run in one project at once; a held lock exits
+    with code 75 (EX_TEMPFAIL), which schedulers retry.
+    """
+    # The command is an entry point: it borrows the jobs layer's lock without the library
+    # function run_step depending on it (a job calls run_step while it holds the lock).
+    from matchcast.tasks.errors import LockHeld
+    from matchcast.tasks.jobs import lock_url
+    from matchcast.tasks.lock import project_lock
+
+    settings = get_settings()
+    folder = Path(project_dir or settings.project_dir).resolve()
+    holder = {
+        "job": f"workflow {step}",
+        "job_id": f"cli-{os.getpid()}",
+        "worker": f"{socket.gethostname()}:{os.getpid()}",
+        "since": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
     try:
-        result = run_step(step, project_dir, None if as_of is None else as_of.date())
+        with project_lock(folder, holder, lock_url(settings), settings.job_lock_ttl_s):
+            result = run_step(step, folder, None if as_of is None else as_of.date())
+    except LockHeld as error:
+        typer.echo(f"error: {error}; try again later", err=True)
+        raise typer.Exit(EX_TEMPFAIL) from error
     except WorkflowError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from error
