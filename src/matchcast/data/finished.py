@@ -14,20 +14,10 @@ import numpy as np
 import pandas as pd
 
 from matchcast.data import columns as C
+from matchcast.data.store import PREDICTION_COLUMNS
 
-LOG_COLUMNS = (
-    C.MATCH_ID,
-    "model_name",
-    "model_version",
-    "model_run_id",
-    "p_home",
-    "p_draw",
-    "p_away",
-    "predicted",
-    "data_version",
-    "features_as_of",
-    "computed_at",
-)
+# What a logged forecast carries: the prediction log's columns.
+LOG_COLUMNS = PREDICTION_COLUMNS
 MATCH_COLUMNS = (
     C.MATCH_ID,
     C.LEAGUE,
