@@ -59,9 +59,10 @@ typecheck: setup
 	@$(BIN)/mypy
 	@$(BIN)/mypy airflow/run_dag_tests.py
 
+# Airflow's DAG runs first, so that pytest's summary is the last line CI prints.
 test: setup lint typecheck
-	@$(BIN)/pytest -q
 	@$(MAKE) --no-print-directory airflow-test
+	@$(BIN)/pytest -q
 
 # Re-installs only when Airflow's lock changed.
 $(AIRFLOW_STAMP): airflow/requirements.lock | $(STAMP)
