@@ -340,7 +340,7 @@ function calibrationDetails(bins) {
 }
 
 function lineChart(points, series, label) {
-  const W = 640, H = 240, m = { l: 56, r: 14, t: 12, b: 34 };
+  const W = 900, H = 260, m = { l: 60, r: 16, t: 28, b: 34 };
   const values = points.flatMap((p) => series.map((s) => s.get(p))).filter((v) => v != null);
   if (points.length < 2 || !values.length) return null;
   let lo = Math.min(...values), hi = Math.max(...values);
@@ -359,9 +359,11 @@ function lineChart(points, series, label) {
   series.forEach((s, k) => {
     const pts = points.map((p, i) => [i, s.get(p)]).filter(([, v]) => v != null);
     root.append(svg("polyline", { class: s.cls, fill: "none", "stroke-width": 2, points: pts.map(([i, v]) => `${x(i)},${y(v)}`).join(" ") }));
-    root.append(svg("text", { x: m.l + 8 + k * 110, y: m.t + 12, class: "legend" }, `— ${s.name}`));
+    const lx = m.l + 8 + k * 120;  // legend: a stroke of the series' colour, then its name
+    root.append(svg("line", { class: s.cls, x1: lx, x2: lx + 22, y1: 12, y2: 12, "stroke-width": 3 }),
+      svg("text", { x: lx + 28, y: 16, class: "legend" }, s.name));
   });
-  return el("figure", { class: "chart" }, root, el("figcaption", { class: "muted", text: label }));
+  return el("figure", { class: "chart wide" }, root, el("figcaption", { class: "muted", text: label }));
 }
 
 function qualityCells(name, q) {
