@@ -151,11 +151,13 @@ def test_watcher_notices_a_new_file_by_itself(client: TestClient, served: Served
 
 
 def test_no_request_fails_during_swaps(client: TestClient, served: Served) -> None:
-    files, matches, _ = served
+    files, matches, first = served
     versions = [
         synthetic_predictions(matches, data_version=f"data-v{i}", seed=i) for i in range(2, 6)
     ]
-    ids = list(versions[0]["match_id"])
+    # Matches forecast in every version, the first one served included (it leaves two out).
+    ids = list(first["match_id"])
+    assert all(set(ids) <= set(frame["match_id"]) for frame in versions)
     failures: list[tuple[int, str]] = []
     seen_versions: set[str] = set()
     stop = threading.Event()
