@@ -151,3 +151,12 @@ def test_the_cli_refuses_a_step_while_a_job_holds_the_project_lock(
     assert "busy: job retrain j-123 on w:1" in held.output
     freed = CliRunner().invoke(app, ["workflow", "validate", "--project-dir", str(project)])
     assert freed.exit_code == 0, freed.output
+
+
+def test_the_cli_refuses_a_folder_that_is_not_a_project_and_leaves_it_untouched(
+    tmp_path: Path,
+) -> None:
+    result = CliRunner().invoke(app, ["workflow", "validate", "--project-dir", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "is not a matchcast DVC project: no dvc.yaml" in result.output
+    assert list(tmp_path.iterdir()) == []

@@ -155,6 +155,12 @@ def reload_api(api_url: str | None, api_key: str | None, timeout_s: float = 30.0
     return response.text
 
 
+def check_step(step: str) -> None:
+    """Raise WorkflowError for a step name that is not one of ``STEP_NAMES``."""
+    if step not in STEP_NAMES:
+        raise WorkflowError(f"unknown step {step!r}; known: {', '.join(STEP_NAMES)}")
+
+
 def run_step(
     step: str,
     project_dir: Path | None = None,
@@ -175,8 +181,7 @@ def run_step(
     Raises:
         WorkflowError: Unknown step, missing stage, or a failing DVC run.
     """
-    if step not in STEP_NAMES:
-        raise WorkflowError(f"unknown step {step!r}; known: {', '.join(STEP_NAMES)}")
+    check_step(step)
     settings = get_settings()
     folder = Path(project_dir or settings.project_dir).resolve()
     started = time.perf_counter()
@@ -238,6 +243,9 @@ def main(
         "since": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     try:
+        check_step(step)
+        if step != RELOAD:
+            project_stages(folder)  # refuse a folder that is not a project before locking it
         with project_lock(folder, holder, lock_url(settings), settings.job_lock_ttl_s):
             result = run_step(step, folder, None if as_of is None else as_of.date())
     except LockHeld as error:
