@@ -137,6 +137,19 @@ def list_jobs(engine: Engine, limit: int = 50) -> list[JobRecord]:
         return [_record(row) for row in connection.execute(query).mappings()]
 
 
+def _running(worker: str, now: dt.datetime) -> dict[str, Any]:
+    """The values that move a job record to ``running`` for a new attempt by ``worker``."""
+    return {
+        "state": RUNNING,
+        "attempts": JOBS.c.attempts + 1,
+        "started_at": sa.func.coalesce(JOBS.c.started_at, now),
+        "worker": worker,
+        "heartbeat_at": now,
+        "not_before": None,
+        "error": None,
+    }
+
+
 def begin_attempt(engine: Engine, job_id: str, worker: str) -> JobRecord | None:
     """Count a delivery of the job and mark it running (Celery deliveries).
 
@@ -149,15 +162,7 @@ def begin_attempt(engine: Engine, job_id: str, worker: str) -> JobRecord | None:
         done = connection.execute(
             JOBS.update()
             .where(JOBS.c.job_id == job_id, JOBS.c.state.not_in(FINAL_STATES))
-            .values(
-                state=RUNNING,
-                attempts=JOBS.c.attempts + 1,
-                started_at=sa.func.coalesce(JOBS.c.started_at, now),
-                worker=worker,
-                heartbeat_at=now,
-                not_before=None,
-                error=None,
-            )
+            .values(_running(worker, now))
         )
     return get_job(engine, job_id) if done.rowcount else None
 
@@ -183,15 +188,7 @@ def claim_next(engine: Engine, worker: str, runner: str = "local") -> JobRecord 
             done = connection.execute(
                 JOBS.update()
                 .where(JOBS.c.job_id == job_id, JOBS.c.state == state)
-                .values(
-                    state=RUNNING,
-                    attempts=JOBS.c.attempts + 1,
-                    started_at=sa.func.coalesce(JOBS.c.started_at, now),
-                    worker=worker,
-                    heartbeat_at=now,
-                    not_before=None,
-                    error=None,
-                )
+                .values(_running(worker, now))
             )
         if done.rowcount:
             return get_job(engine, job_id)
