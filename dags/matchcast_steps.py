@@ -1,7 +1,7 @@
 """How the matchcast DAGs run a step: one BashOperator per ``matchcast workflow STEP``.
 
 The DAGs hold no domain logic. Each task runs the project's command line, which runs a
-group of DVC stages in the project folder (``src/matchcast/pipelines/workflow.py``); DVC
+group of DVC stages in the project folder (``src/matchcast/tasks/workflow.py``); DVC
 decides what is stale, and ``dvc.lock`` versions every run. matchcast is not installed in
 Airflow's virtualenv: tasks call its executable.
 

@@ -1,7 +1,8 @@
 """The ``matchcast`` command line: one sub-command per pipeline stage plus operations.
 
-Commands are thin: each lives next to the code it drives (``pipelines/<module>.py``, a
-typed ``main`` function) and is only listed here. Modules are imported when their command
+Commands are thin: each is a typed ``main`` function next to the code it drives (the DVC
+stages in ``pipelines/``, jobs and workflow steps in ``tasks/``, serving in ``app/``) and is
+only listed here. Modules are imported when their command
 runs, so ``matchcast --help`` or ``matchcast ingest`` does not pay for MLflow or LightGBM.
 Logging is configured once, at this entry point.
 """
@@ -15,23 +16,53 @@ import typer
 from typer import _click as click  # typer vendors click; its Group API is this one
 from typer.core import TyperGroup
 
-# command → (module holding its ``main``, one-line help shown by ``matchcast --help``)
+# command → (module under matchcast holding its ``main``, help line of ``matchcast --help``)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "ingest": ("ingest", "Fetch or read every configured file and parse it into canonical rows."),
-    "validate": ("validate", "Apply the data contracts, quarantine bad rows, publish matches."),
-    "store": ("store_sync", "Upsert teams and matches into the SQL store."),
-    "db-upgrade": ("db", "Run the store's Alembic migrations."),
-    "features": ("features", "Compute point-in-time features of every match."),
-    "train": ("train", "Tune the model on walk-forward folds and fit it on the training seasons."),
-    "evaluate": ("evaluate", "Score model, baselines and market on the same test matches."),
-    "register": ("register", "Log, gate and register the model in MLflow; refit for serving."),
-    "promote": ("promote", "Make a registered version (default: the candidate) the champion."),
-    "batch-inference": ("batch_inference", "Forecast every scheduled match with the champion."),
-    "monitor": ("monitor", "Drift of the scheduled matches; live quality of the logged forecasts."),
-    "workflow": ("workflow", "Run an operational step: a group of DVC stages or an API reload."),
-    "serve": ("serve", "Serve the forecasts over HTTP."),
-    "worker": ("worker", "Run jobs: a Celery worker with a broker, the local worker without."),
-    "summary": ("summary", "Print what the last pipeline run produced."),
+    "ingest": (
+        "pipelines.ingest",
+        "Fetch or read every configured file and parse it into canonical rows.",
+    ),
+    "validate": (
+        "pipelines.validate",
+        "Apply the data contracts, quarantine bad rows, publish matches.",
+    ),
+    "store": ("pipelines.store_sync", "Upsert teams and matches into the SQL store."),
+    "db-upgrade": ("data.migrate", "Run the store's Alembic migrations."),
+    "features": ("pipelines.features", "Compute point-in-time features of every match."),
+    "train": (
+        "pipelines.train",
+        "Tune the model on walk-forward folds and fit it on the training seasons.",
+    ),
+    "evaluate": (
+        "pipelines.evaluate",
+        "Score model, baselines and market on the same test matches.",
+    ),
+    "register": (
+        "pipelines.register",
+        "Log, gate and register the model in MLflow; refit for serving.",
+    ),
+    "promote": (
+        "models.promote",
+        "Make a registered version (default: the candidate) the champion.",
+    ),
+    "batch-inference": (
+        "pipelines.batch_inference",
+        "Forecast every scheduled match with the champion.",
+    ),
+    "monitor": (
+        "pipelines.monitor",
+        "Drift of the scheduled matches; live quality of the logged forecasts.",
+    ),
+    "workflow": (
+        "tasks.workflow",
+        "Run an operational step: a group of DVC stages or an API reload.",
+    ),
+    "serve": ("app.serve", "Serve the forecasts over HTTP."),
+    "worker": (
+        "tasks.worker",
+        "Run jobs: a Celery worker with a broker, the local worker without.",
+    ),
+    "summary": ("monitoring.summary", "Print what the last pipeline run produced."),
 }
 
 
@@ -44,7 +75,7 @@ class LazyGroup(TyperGroup):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS:
             return None
-        module = importlib.import_module(f"matchcast.pipelines.{COMMANDS[cmd_name][0]}")
+        module = importlib.import_module(f"matchcast.{COMMANDS[cmd_name][0]}")
         single = typer.Typer(add_completion=False, rich_markup_mode=None)
         single.command(cmd_name)(module.main)
         command = typer.main.get_command(single)

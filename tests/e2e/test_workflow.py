@@ -1,4 +1,4 @@
-"""Workflow steps (``matchcast.pipelines.workflow``) in a scratch DVC project.
+"""Workflow steps (``matchcast.tasks.workflow``) in a scratch DVC project.
 
 The project's own ``dvc.yaml`` with a tiny ``params.yaml`` (one division, two seasons of
 the shared archive): steps run their stages with ``dvc repro --single-item``, ``as_of`` is
@@ -23,8 +23,8 @@ from typer.testing import CliRunner
 
 from matchcast.cli import app
 from matchcast.config import get_settings
-from matchcast.pipelines.workflow import WorkflowError, run_step, set_as_of
-from matchcast.tasks.errors import transient_reason
+from matchcast.tasks.errors import WorkflowError, transient_reason
+from matchcast.tasks.workflow import run_step, set_as_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

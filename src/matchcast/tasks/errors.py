@@ -1,7 +1,7 @@
 """Which job errors are transient (retried with backoff) and which are permanent.
 
 A job runs DVC stages in subprocesses, so most errors arrive as a
-:class:`~matchcast.pipelines.workflow.WorkflowError` carrying the end of DVC's output; they
+:class:`WorkflowError` carrying the end of DVC's output; they
 are classified by what that output says. Errors raised in the job's own process (the
 API reload, the job record, the lock) are classified by type.
 
@@ -21,7 +21,9 @@ import httpx
 import redis.exceptions
 import sqlalchemy.exc
 
-from matchcast.pipelines.workflow import WorkflowError
+
+class WorkflowError(RuntimeError):
+    """A workflow step failed; the message carries the end of DVC's output."""
 
 
 class TransientJobError(RuntimeError):

@@ -1,6 +1,6 @@
 """The jobs and the code that runs one attempt of a job, shared by Celery and the local worker.
 
-A job is a short sequence of workflow steps (``matchcast.pipelines.workflow``), run under
+A job is a short sequence of workflow steps (``matchcast.tasks.workflow``), run under
 the project lock. Jobs are idempotent: DVC re-runs only what changed, writing ``as_of``
 twice changes nothing, and a job whose record is already final is not run again.
 
@@ -32,10 +32,10 @@ from sqlalchemy.engine import Engine
 from matchcast.config import Settings
 from matchcast.data import jobs as records
 from matchcast.data.store import create_engine_for, upgrade_engine
-from matchcast.pipelines.workflow import StepResult, project_stages, run_step
 from matchcast.tasks.errors import LockHeld, PermanentJobError, TransientJobError, transient_reason
-from matchcast.tasks.lock import project_lock
+from matchcast.tasks.lock import lock_url, project_lock
 from matchcast.tasks.names import JOB_NAMES
+from matchcast.tasks.workflow import StepResult, project_stages, run_step
 
 logger = logging.getLogger(__name__)
 
@@ -115,15 +115,6 @@ def retry_delay_s(settings: Settings, retries_so_far: int) -> int:
             full_jitter=False,
         )
     )
-
-
-def lock_url(settings: Settings) -> str | None:
-    """Redis to hold job locks in: the cache's Redis, else a Redis broker; None = file lock."""
-    if settings.redis_url:
-        return settings.redis_url
-    if settings.broker_url and settings.broker_url.startswith(("redis://", "rediss://")):
-        return settings.broker_url
-    return None
 
 
 def declared_outputs(project_dir: Path) -> list[Path]:

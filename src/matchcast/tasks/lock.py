@@ -27,6 +27,7 @@ from pathlib import Path
 import filelock
 import redis
 
+from matchcast.config import Settings
 from matchcast.data.io import write_json
 from matchcast.tasks.errors import LockHeld
 
@@ -129,3 +130,12 @@ def _file_lock(project_dir: Path, holder: Mapping[str, str]) -> Iterator[None]:
     finally:
         info.unlink(missing_ok=True)
         lock.release()
+
+
+def lock_url(settings: Settings) -> str | None:
+    """Redis to hold job locks in: the cache's Redis, else a Redis broker; None = file lock."""
+    if settings.redis_url:
+        return settings.redis_url
+    if settings.broker_url and settings.broker_url.startswith(("redis://", "rediss://")):
+        return settings.broker_url
+    return None

@@ -19,8 +19,8 @@ from typer.testing import CliRunner
 
 from matchcast.config import get_settings
 from matchcast.data import columns as C
+from matchcast.data import migrate as db
 from matchcast.data import store
-from matchcast.pipelines import db
 
 
 def canonical_matches(n: int = 12, seed: int = 0) -> pd.DataFrame:

@@ -6,8 +6,7 @@ import httpx
 import pytest
 import sqlalchemy.exc
 
-from matchcast.pipelines.workflow import WorkflowError
-from matchcast.tasks.errors import LockHeld, transient_reason
+from matchcast.tasks.errors import LockHeld, WorkflowError, transient_reason
 
 
 def dvc_failure(tail: str) -> WorkflowError:

@@ -35,6 +35,8 @@ from ruamel.yaml import YAML
 
 from matchcast.config import get_settings
 from matchcast.data.io import atomic_write_bytes
+from matchcast.tasks.errors import LockHeld, WorkflowError
+from matchcast.tasks.lock import lock_url, project_lock
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +56,6 @@ RELOAD = "reload"
 STEP_NAMES = (*STEPS, RELOAD)
 OUTPUT_TAIL = 4000
 EX_TEMPFAIL = 75  # sysexits.h: try again later
-
-
-class WorkflowError(RuntimeError):
-    """A step failed; the message carries the end of DVC's output."""
 
 
 @dataclass
@@ -228,12 +226,6 @@ def main(
     so a scheduler's step and a job never run in one project at once; a held lock exits
     with code 75 (EX_TEMPFAIL), which schedulers retry.
     """
-    # The command is an entry point: it borrows the jobs layer's lock without the library
-    # function run_step depending on it (a job calls run_step while it holds the lock).
-    from matchcast.tasks.errors import LockHeld
-    from matchcast.tasks.jobs import lock_url
-    from matchcast.tasks.lock import project_lock
-
     settings = get_settings()
     folder = Path(project_dir or settings.project_dir).resolve()
     holder = {
