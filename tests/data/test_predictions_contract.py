@@ -189,12 +189,8 @@ def write_prediction_log(database_url: str, matches: pd.DataFrame) -> dict[str, 
         valid = [v for d, v in entries if d > 0]
         if valid and end - pd.Timedelta(days=WINDOW_DAYS) < day <= end:
             expected[str(match["match_id"])] = valid[-1]
-    engine = store.create_engine_for(database_url)
-    try:
-        store.upgrade_engine(engine)
+    with store.migrated_engine(database_url) as engine:
         store.append_predictions(engine, pd.DataFrame(rows).sample(frac=1.0, random_state=3))
-    finally:
-        engine.dispose()
     return expected
 
 
@@ -365,11 +361,8 @@ def test_mlflow_run_logs_inputs_count_and_artifacts(batch: Batch) -> None:
 
 def test_predictions_are_appended_to_the_store_log(batch: Batch) -> None:
     assert batch.result.logged == 40
-    engine = store.create_engine_for(batch.database_url)
-    try:
+    with store.migrated_engine(batch.database_url) as engine:
         log = store.load_prediction_log(engine)
-    finally:
-        engine.dispose()
     this_batch = log[log["data_version"] == batch.result.data_version]
     assert sorted(this_batch["match_id"]) == sorted(pd.read_parquet(batch.out)["match_id"])
 
@@ -391,11 +384,8 @@ def test_finished_matches_publish_their_last_forecast_before_kickoff(batch: Batc
 
 def test_finished_forecasts_keep_the_logged_numbers_and_provenance(batch: Batch) -> None:
     finished = pd.read_parquet(batch.finished_out)
-    engine = store.create_engine_for(batch.database_url)
-    try:
+    with store.migrated_engine(batch.database_url) as engine:
         log = store.load_prediction_log(engine)
-    finally:
-        engine.dispose()
     for row in finished.head(10).to_dict("records"):
         entry = log[
             (log["match_id"] == row["match_id"])
@@ -454,9 +444,6 @@ def test_cli_rewrites_atomically_and_appends_again(
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert [p.name for p in batch.out.parent.iterdir() if p.name.startswith(".")] == []
-    engine = store.create_engine_for(batch.database_url)
-    try:
+    with store.migrated_engine(batch.database_url) as engine:
         log = store.load_prediction_log(engine)
         assert (log["features_as_of"] == pd.Timestamp("2026-03-01", tz="UTC")).sum() == 80
-    finally:
-        engine.dispose()

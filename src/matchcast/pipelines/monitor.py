@@ -52,15 +52,12 @@ class MonitorParams:
 
 def read_prediction_log(database_url: str) -> pd.DataFrame:
     """The store's prediction log; empty when the store has no log table yet."""
-    engine = store.create_engine_for(database_url)
-    try:
+    with store.migrated_engine(database_url, revision=None) as engine:  # read only
         if not sa.inspect(engine).has_table(store.PREDICTION_LOG.name):
             logger.warning("the store has no prediction log yet: nothing to score")
             empty = {name: pd.Series(dtype=object) for name in live_quality.LOG_COLUMNS}
             return pd.DataFrame(empty)
         return store.load_prediction_log(engine)
-    finally:
-        engine.dispose()
 
 
 def run_monitor(

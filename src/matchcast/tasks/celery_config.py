@@ -4,7 +4,7 @@
 - Result backend: ``MATCHCAST_RESULT_BACKEND``; by default the broker's Redis, or with
   RabbitMQ the SQL store through Celery's database backend (``db+<database_url>``: its
   ``celery_taskmeta`` table beside ``jobs``). The job records the status API reads live in
-  the SQL store either way (``matchcast.data.jobs``); the result backend keeps Celery's
+  the SQL store either way (``matchcast.data.store.jobs``); the result backend keeps Celery's
   own view (``celery result``, Flower).
 - Queues ``<prefix>.data`` (refresh, forecasts) and ``<prefix>.train`` (retrain) are
   declared explicitly on one direct exchange; tasks are routed by name.

@@ -16,8 +16,8 @@ from celery import Celery
 from sqlalchemy.engine import Engine
 
 from matchcast.config import Settings
-from matchcast.data import jobs as records
-from matchcast.data.store import create_engine_for, upgrade_engine
+from matchcast.data.store import jobs as records
+from matchcast.data.store import open_store
 from matchcast.tasks.celery_config import CeleryConfig
 from matchcast.tasks.names import JOB_NAMES, task_name
 
@@ -59,9 +59,7 @@ class JobClient:
     def engine(self) -> Engine:
         """The store's engine, migrated on first use."""
         if self._engine is None:
-            engine = create_engine_for(self.config.database_url)
-            upgrade_engine(engine)
-            self._engine = engine
+            self._engine = open_store(self.config.database_url)
         return self._engine
 
     def _publisher(self) -> Celery:

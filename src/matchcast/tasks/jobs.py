@@ -30,8 +30,8 @@ from dvc.lock import LockError, make_lock
 from sqlalchemy.engine import Engine
 
 from matchcast.config import Settings
-from matchcast.data import jobs as records
-from matchcast.data.store import create_engine_for, upgrade_engine
+from matchcast.data.store import jobs as records
+from matchcast.data.store import open_store
 from matchcast.tasks.errors import LockHeld, PermanentJobError, TransientJobError, transient_reason
 from matchcast.tasks.lock import lock_url, project_lock
 from matchcast.tasks.names import JOB_NAMES
@@ -100,9 +100,7 @@ def worker_id() -> str:
 @lru_cache(maxsize=4)
 def store_engine(database_url: str) -> Engine:
     """One migrated engine per store URL and process (created on first use, after a fork)."""
-    engine = create_engine_for(database_url)
-    upgrade_engine(engine)
-    return engine
+    return open_store(database_url)
 
 
 def retry_delay_s(settings: Settings, retries_so_far: int) -> int:

@@ -18,7 +18,7 @@ import threading
 from types import FrameType
 
 from matchcast.config import Settings
-from matchcast.data import jobs as records
+from matchcast.data.store import jobs as records
 from matchcast.tasks.errors import PermanentJobError, TransientJobError
 from matchcast.tasks.jobs import STALE_AFTER_S, Attempt, run_attempt, store_engine, worker_id
 

@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 
 from matchcast.app.main import create_app
 from matchcast.app.runtime import ServeConfig
-from matchcast.data import jobs as records
-from matchcast.data.store import create_engine_for
+from matchcast.data.store import jobs as records
+from matchcast.data.store import migrated_engine
 from matchcast.tasks.celery_config import CeleryConfig
 from matchcast.tasks.client import JobsConfig
 
@@ -52,11 +52,8 @@ def test_a_submitted_job_is_queued_for_the_local_worker_and_readable(
     assert body["name"] == "refresh_data" and body["state"] == "queued"
     assert answer.headers["location"] == body["status_url"] == f"/admin/jobs/{body['job_id']}"
 
-    engine = create_engine_for(store_url)
-    try:
+    with migrated_engine(store_url) as engine:
         record = records.get_job(engine, body["job_id"])
-    finally:
-        engine.dispose()
     assert record is not None
     assert (record.runner, record.state, record.params) == (
         "local",
@@ -132,11 +129,8 @@ def test_a_broker_that_is_down_gives_503_and_a_failed_record(
         answer = client.post("/admin/jobs/refresh_data", headers=HEADERS)
     assert answer.status_code == 503
     assert answer.json()["detail"].startswith("the broker did not take the job")
-    engine = create_engine_for(store_url)
-    try:
+    with migrated_engine(store_url) as engine:
         (record,) = records.list_jobs(engine)
-    finally:
-        engine.dispose()
     assert record.state == "failed"
     assert (record.error or "").startswith("could not enqueue")
 

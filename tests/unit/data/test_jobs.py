@@ -10,16 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from matchcast.data import jobs
-from matchcast.data.store import JOBS, create_engine_for, upgrade_engine
+from matchcast.data.store import JOBS, jobs, migrated_engine
 
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = create_engine_for(f"sqlite:///{tmp_path / 'store.db'}")
-    upgrade_engine(engine)
-    yield engine
-    engine.dispose()
+    with migrated_engine(f"sqlite:///{tmp_path / 'store.db'}") as engine:
+        yield engine
 
 
 def test_a_job_goes_from_queued_to_succeeded_with_timestamps(engine: Engine) -> None:

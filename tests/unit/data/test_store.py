@@ -136,6 +136,23 @@ def test_upgrade_creates_the_file_and_tables(tmp_path: Path) -> None:
         engine.dispose()
 
 
+def test_migrated_engine_is_the_one_life_cycle(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    with store.migrated_engine(url, revision=None) as reader:  # a reader creates nothing
+        assert sa.inspect(reader).get_table_names() == []
+    with store.migrated_engine(url) as engine:
+        assert store.schema_revision(engine) == "0002"
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+        assert engine.pool.checkedin() == 1
+    assert engine.pool.checkedin() == 0  # disposed: the pool was replaced by an empty one
+    kept = store.open_store(url)
+    try:
+        assert "prediction_log" in sa.inspect(kept).get_table_names()
+    finally:
+        kept.dispose()
+
+
 def test_migrations_match_the_table_definitions(engine: Engine) -> None:
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})

@@ -120,11 +120,9 @@ def test_stage_scores_only_forecasts_made_before_kickoff(
     cheat = np.full_like(honest, 0.01)
     cheat[np.arange(len(february)), ["HDA".index(r) for r in february[C.RESULT]]] = 0.98
     url = f"sqlite:///{tmp_path / 'store.db'}"
-    engine = store.create_engine_for(url)
-    store.upgrade_engine(engine)
-    store.append_predictions(engine, log_frame(february, honest, "2025-01-31", "1"))
-    store.append_predictions(engine, log_frame(february, cheat, "2025-03-01", "2"))
-    engine.dispose()
+    with store.migrated_engine(url) as engine:
+        store.append_predictions(engine, log_frame(february, honest, "2025-01-31", "1"))
+        store.append_predictions(engine, log_frame(february, cheat, "2025-03-01", "2"))
 
     run_stage(inputs, tmp_path, url, monkeypatch)
     report = json.loads((tmp_path / "live_quality.json").read_text())

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from matchcast.app.deps import RuntimeDep
 from matchcast.app.routes.admin import check_key
 from matchcast.app.schemas import ErrorDetail, JobAccepted, JobRequest, JobStatus
-from matchcast.data.jobs import JobRecord
+from matchcast.data.store.jobs import JobRecord
 from matchcast.tasks.client import JobClient, QueueUnavailable
 from matchcast.tasks.names import JOB_NAMES
 

@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, RowMapping
 
-from matchcast.data.store import JOBS
+from matchcast.data.store.tables import JOBS
 
 QUEUED = "queued"
 RUNNING = "running"
