@@ -36,8 +36,8 @@ from matchcast.app.state import ServingFiles
 from matchcast.data.io import file_md5
 from matchcast.tasks.celery_config import CeleryConfig, default_result_backend
 from matchcast.tasks.client import JobsConfig
-from matchcast.tasks.jobs import declared_outputs
 from matchcast.tasks.lock import project_lock
+from matchcast.tasks.workflow import declared_outputs
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

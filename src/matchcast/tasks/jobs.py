@@ -24,7 +24,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from celery.utils.time import get_exponential_backoff_interval
 from dvc.lock import LockError, make_lock
 from sqlalchemy.engine import Engine
@@ -35,7 +34,7 @@ from matchcast.data.store import open_store
 from matchcast.tasks.errors import LockHeld, PermanentJobError, TransientJobError, transient_reason
 from matchcast.tasks.lock import lock_url, project_lock
 from matchcast.tasks.names import JOB_NAMES
-from matchcast.tasks.workflow import StepResult, project_stages, run_step
+from matchcast.tasks.workflow import StepResult, declared_outputs, project_stages, run_step
 
 logger = logging.getLogger(__name__)
 
@@ -113,18 +112,6 @@ def retry_delay_s(settings: Settings, retries_so_far: int) -> int:
             full_jitter=False,
         )
     )
-
-
-def declared_outputs(project_dir: Path) -> list[Path]:
-    """Every output path declared in the project's ``dvc.yaml`` (outs, metrics, plots)."""
-    spec = yaml.safe_load((project_dir / "dvc.yaml").read_text()) or {}
-    paths = []
-    for stage in (spec.get("stages") or {}).values():
-        for kind in ("outs", "metrics", "plots"):
-            for entry in stage.get(kind) or ():
-                name = next(iter(entry)) if isinstance(entry, dict) else entry
-                paths.append(project_dir / str(name))
-    return paths
 
 
 def remove_stale_temporaries(project_dir: Path) -> list[Path]:

@@ -76,13 +76,29 @@ class StepResult:
         return asdict(self)
 
 
-def project_stages(project_dir: Path) -> list[str]:
-    """The stage names declared in ``<project_dir>/dvc.yaml``."""
+def _stages(project_dir: Path) -> dict[str, Any]:
+    """The ``stages`` of ``<project_dir>/dvc.yaml`` (the one place that reads the file)."""
     path = project_dir / "dvc.yaml"
     if not path.is_file():
         raise WorkflowError(f"{project_dir} is not a matchcast DVC project: no dvc.yaml")
     spec = yaml.safe_load(path.read_text()) or {}
-    return [str(name) for name in (spec.get("stages") or {})]
+    return dict(spec.get("stages") or {})
+
+
+def project_stages(project_dir: Path) -> list[str]:
+    """The stage names declared in ``<project_dir>/dvc.yaml``."""
+    return [str(name) for name in _stages(project_dir)]
+
+
+def declared_outputs(project_dir: Path) -> list[Path]:
+    """Every output path declared in the project's ``dvc.yaml`` (outs, metrics, plots)."""
+    paths = []
+    for stage in _stages(project_dir).values():
+        for kind in ("outs", "metrics", "plots"):
+            for entry in stage.get(kind) or ():
+                name = next(iter(entry)) if isinstance(entry, dict) else entry
+                paths.append(project_dir / str(name))
+    return paths
 
 
 def set_as_of(params_path: Path, as_of: dt.date) -> bool:
