@@ -15,10 +15,8 @@ import datetime as dt
 import logging
 import os
 import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -32,6 +30,7 @@ from matchcast.config import Settings
 from matchcast.data.store import jobs as records
 from matchcast.data.store import open_store
 from matchcast.tasks.errors import LockHeld, PermanentJobError, TransientJobError, transient_reason
+from matchcast.tasks.keepalive import keep_alive
 from matchcast.tasks.lock import lock_url, project_lock
 from matchcast.tasks.names import JOB_NAMES
 from matchcast.tasks.workflow import StepResult, declared_outputs, project_stages, run_step
@@ -139,26 +138,6 @@ def remove_stale_temporaries(project_dir: Path) -> list[Path]:
         lock.unlock()
 
 
-@contextmanager
-def _heartbeat(engine: Engine, job_id: str, worker: str) -> Iterator[None]:
-    stop = threading.Event()
-
-    def _beat() -> None:
-        while not stop.wait(HEARTBEAT_S):
-            try:
-                records.heartbeat(engine, job_id, worker)
-            except Exception:  # a missed beat is not fatal; a dead store fails the job anyway
-                logger.exception("heartbeat of job %s failed", job_id)
-
-    thread = threading.Thread(target=_beat, name="job-heartbeat", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
-
-
 def _as_date(value: str | None) -> dt.date | None:
     return None if value is None else dt.date.fromisoformat(value)
 
@@ -208,7 +187,12 @@ def run_attempt(
     try:
         project_stages(project_dir)  # fails clearly on a folder that is not a DVC project
         with (
-            _heartbeat(engine, attempt.job_id, worker),
+            keep_alive(
+                lambda: records.heartbeat(engine, attempt.job_id, worker),
+                HEARTBEAT_S,
+                name="job-heartbeat",
+                what=f"heartbeat of job {attempt.job_id}",
+            ),
             project_lock(project_dir, holder, lock_url(settings), settings.job_lock_ttl_s),
         ):
             remove_stale_temporaries(project_dir)

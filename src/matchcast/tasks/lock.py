@@ -20,7 +20,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -30,6 +29,7 @@ import redis
 from matchcast.config import Settings
 from matchcast.data.io import write_json
 from matchcast.tasks.errors import LockHeld
+from matchcast.tasks.keepalive import keep_alive
 
 logger = logging.getLogger(__name__)
 
@@ -88,22 +88,13 @@ def _redis_lock(
             current = client.get(key)
             found = json.loads(current) if current else {}
             raise LockHeld(f"project {project_dir} is busy: {_describe(found)}", found)
-        stop = threading.Event()
-
-        def _extend() -> None:
-            while not stop.wait(ttl_s / 3):
-                try:
-                    lock.reacquire()
-                except Exception:  # the lock expired or Redis went away: say so, keep going
-                    logger.exception("could not extend the job lock %s", key)
-
-        extender = threading.Thread(target=_extend, name="job-lock-extender", daemon=True)
-        extender.start()
+        # A lock that expired or a Redis that went away is logged; the job keeps going.
         try:
-            yield
+            with keep_alive(
+                lock.reacquire, ttl_s / 3, name="job-lock-extender", what=f"extending {key}"
+            ):
+                yield
         finally:
-            stop.set()
-            extender.join()
             with contextlib.suppress(redis.exceptions.LockError):
                 lock.release()
     finally:
