@@ -64,8 +64,7 @@ class DataParams(BaseModel):
         """Every season label to read, oldest first."""
         from matchcast.data.normalize import seasons_between
 
-        current_start = self.as_of.year - (1 if self.as_of.month < 7 else 0)
-        current = f"{current_start}-{(current_start + 1) % 100:02d}"
+        current = self.current_season()
         if isinstance(self.seasons, str):
             if self.seasons != "all":
                 raise ValueError(
