@@ -32,10 +32,16 @@ from typing import Final, Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize
 from threadpoolctl import ThreadpoolController
 
 from matchcast.data import columns as col
+from matchcast.features.scorelines import (
+    DEFAULT_MAX_GOALS,
+    RHO_MARGIN,
+    admissible_rho,
+    outcome_probabilities,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -43,9 +49,6 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 Pool = Literal["league_neighbours", "league"]
 
-#: ``ρ`` is kept this fraction inside the admissible interval, so every ``tau >= 0.01``.
-RHO_MARGIN: Final = 0.01
-DEFAULT_MAX_GOALS: Final = 10
 #: Ridge of the walk-forward driver, chosen on the 2022-23 season (never on the test
 #: seasons; 2, 4, 8, 12, 20 tried, weekly refits): a Gaussian prior worth ~8 matches on each
 #: rating around its league's mean, i.e. a MAP rather than a plain ML fit.
@@ -104,62 +107,6 @@ class DixonColesParams:
     def team_index(self) -> dict[str, int]:
         """Mapping team name → position in ``attack``/``defence``."""
         return {team: i for i, team in enumerate(self.teams)}
-
-
-def admissible_rho(lam: FloatArray, mu: FloatArray) -> tuple[float, float]:
-    """Interval of ``ρ`` keeping every ``tau`` non-negative for all the given matches.
-
-    Args:
-        lam: Expected home goals per match.
-        mu: Expected away goals per match.
-
-    Returns:
-        ``(lower, upper)`` = ``(max(-1/λ, -1/μ), min(1/(λμ), 1))`` over all matches.
-    """
-    lower = -1.0 / float(max(lam.max(), mu.max()))
-    upper = min(1.0, 1.0 / float((lam * mu).max()))
-    return lower, upper
-
-
-def outcome_probabilities(
-    lam: npt.ArrayLike, mu: npt.ArrayLike, rho: float, max_goals: int = DEFAULT_MAX_GOALS
-) -> FloatArray:
-    """Home/draw/away probabilities from the Dixon–Coles score matrix.
-
-    The score matrix is truncated at ``max_goals`` per side and renormalised. ``ρ`` is
-    clipped per match into that match's admissible interval (shrunk by
-    :data:`RHO_MARGIN`), so no cell is negative.
-
-    Args:
-        lam: Expected home goals, shape ``(n,)``.
-        mu: Expected away goals, shape ``(n,)``.
-        rho: Low-score dependence parameter.
-        max_goals: Largest number of goals per side in the matrix.
-
-    Returns:
-        Array of shape ``(n, 3)`` ordered ``[H, D, A]``; rows sum to 1.
-    """
-    lam_a = np.asarray(lam, dtype=np.float64)
-    mu_a = np.asarray(mu, dtype=np.float64)
-    goals = np.arange(max_goals + 1)
-    px = stats.poisson.pmf(goals[None, :], lam_a[:, None])
-    py = stats.poisson.pmf(goals[None, :], mu_a[:, None])
-    grid = px[:, :, None] * py[:, None, :]
-    lower = -1.0 / np.maximum(lam_a, mu_a)
-    upper = np.minimum(1.0, 1.0 / (lam_a * mu_a))
-    r = np.clip(rho, lower * (1.0 - RHO_MARGIN), upper * (1.0 - RHO_MARGIN))
-    grid[:, 0, 0] *= 1.0 - lam_a * mu_a * r
-    grid[:, 0, 1] *= 1.0 + lam_a * r
-    grid[:, 1, 0] *= 1.0 + mu_a * r
-    grid[:, 1, 1] *= 1.0 - r
-    grid = np.maximum(grid, 0.0)
-    grid /= grid.sum(axis=(1, 2), keepdims=True)
-    home_goals, away_goals = np.meshgrid(goals, goals, indexing="ij")
-    home = (grid * (home_goals > away_goals)).sum(axis=(1, 2))
-    draw = np.trace(grid, axis1=1, axis2=2)
-    away = (grid * (home_goals < away_goals)).sum(axis=(1, 2))
-    out = np.column_stack([home, draw, away])
-    return np.asarray(out / out.sum(axis=1, keepdims=True), dtype=np.float64)
 
 
 @dataclass(frozen=True)

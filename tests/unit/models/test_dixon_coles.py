@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 from scipy import optimize
 
 from matchcast.data import columns as col
@@ -103,24 +102,6 @@ def test_rho_stays_admissible_when_data_push_it_hard() -> None:
     probs = model.predict_proba(grid_home.ravel(), grid_away.ravel())
     assert (probs >= 0).all()
     assert np.allclose(probs.sum(axis=1), 1.0)
-
-
-@pytest.mark.parametrize("rho", [-5.0, -0.9, 0.0, 0.9, 5.0])
-def test_outcome_probabilities_never_negative(rho: float) -> None:
-    lam = np.array([0.2, 1.0, 3.5, 6.0])
-    mu = np.array([4.0, 1.0, 0.3, 0.1])
-    probs = dc.outcome_probabilities(lam, mu, rho)
-    assert (probs >= 0).all()
-    assert np.allclose(probs.sum(axis=1), 1.0)
-
-
-def test_independent_poisson_case_matches_skellam() -> None:
-    from scipy import stats
-
-    probs = dc.outcome_probabilities(np.array([1.6]), np.array([1.1]), 0.0, max_goals=25)[0]
-    diff = stats.skellam(1.6, 1.1)
-    assert probs[1] == pytest.approx(diff.pmf(0), abs=1e-9)
-    assert probs[0] == pytest.approx(diff.sf(0), abs=1e-9)
 
 
 def test_pooled_leagues() -> None:
