@@ -22,7 +22,7 @@ from matchcast.data.io import write_csv, write_json, write_parquet
 from matchcast.data.params import load_section
 from matchcast.models import metrics
 from matchcast.models.baselines import ClassPrior
-from matchcast.models.dixon_coles import dixon_coles_walk_forward
+from matchcast.models.dixon_coles_walk_forward import dixon_coles_walk_forward
 from matchcast.models.evaluation import BIG_FIVE, evaluate
 from matchcast.models.market import market_probabilities, market_triple
 from matchcast.models.tuning import predict_by_season
