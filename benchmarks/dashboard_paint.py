@@ -34,16 +34,18 @@ from typing import Any
 import httpx
 from playwright.sync_api import sync_playwright
 
-from matchcast.app.sample import (
+from matchcast.data.io import write_json, write_parquet
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # the synthetic serving files are the tests' fixtures
+from tests.fixtures.sample import (  # noqa: E402
     model_evaluation,
     model_metadata,
     synthetic_finished,
     synthetic_matches,
     synthetic_predictions,
 )
-from matchcast.data.io import write_json, write_parquet
 
-REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 ROWS = 50

@@ -35,15 +35,17 @@ from typing import Any
 import httpx
 import pandas as pd
 
-from matchcast.app.sample import (
+from matchcast.data.io import write_json, write_parquet
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))  # the synthetic serving files are the tests' fixtures
+from tests.fixtures.sample import (  # noqa: E402
     model_metadata,
     serving_files,
     synthetic_matches,
     synthetic_predictions,
 )
-from matchcast.data.io import write_json, write_parquet
 
-REPO = Path(__file__).resolve().parents[2]
 LUA = Path(__file__).with_name("requests.lua")
 
 

@@ -17,22 +17,17 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 from mlflow.tracking import MlflowClient
+from tests.fixtures.sample import synthetic_matches
 from typer.testing import CliRunner
 
 from matchcast.app.predictions import build_prediction_index
-from matchcast.app.sample import synthetic_matches
 from matchcast.app.schemas import ModelEvaluation
 from matchcast.cli import app as cli_app
 from matchcast.config import get_settings
 from matchcast.data import store
-from matchcast.data.io import write_parquet
+from matchcast.data.io import file_md5, write_parquet
 from matchcast.models import registry
-from matchcast.pipelines.batch_inference import (
-    BatchParams,
-    BatchResult,
-    file_md5,
-    run_batch_inference,
-)
+from matchcast.pipelines.batch_inference import BatchParams, BatchResult, run_batch_inference
 
 FEATURES = ["f_elo_diff", "f_home_form5_points", "f_away_form5_points"]
 WINDOW_DAYS = 50

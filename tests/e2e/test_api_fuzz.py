@@ -21,10 +21,10 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from tests.fixtures.sample import write_serving_files
 
 from matchcast.app.main import create_app
 from matchcast.app.runtime import Runtime, ServeConfig
-from matchcast.app.sample import write_serving_files
 from matchcast.tasks.client import JobsConfig
 
 pytestmark = pytest.mark.e2e

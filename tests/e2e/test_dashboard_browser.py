@@ -21,8 +21,8 @@ from typing import Any
 import httpx
 import pandas as pd
 import pytest
+from tests.fixtures.sample import write_serving_files
 
-from matchcast.app.sample import write_serving_files
 from matchcast.data.io import write_json
 from matchcast.monitoring.live_quality import live_quality_report, scored_predictions
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pandas as pd
 import pytest
+from tests.fixtures.sample import synthetic_predictions, write_serving_files
 
-from matchcast.app.sample import synthetic_predictions, write_serving_files
 from matchcast.app.state import ServingFiles
 from matchcast.data.io import write_parquet
 

@@ -20,11 +20,11 @@ import pandas as pd
 import pytest
 import redis
 from fastapi.testclient import TestClient
+from tests.fixtures.sample import write_serving_files
 
 from matchcast.app.cache import KEY_PREFIX
 from matchcast.app.main import create_app
 from matchcast.app.runtime import Runtime, ServeConfig
-from matchcast.app.sample import write_serving_files
 
 pytestmark = pytest.mark.integration
 

@@ -20,36 +20,8 @@ import orjson
 import pandas as pd
 
 from matchcast.app.schemas import PredictionRecord
+from matchcast.data.prediction_contract import MARKET_ODDS_COLUMNS, validate_forecasts
 
-REQUIRED_COLUMNS = (
-    "match_id",
-    "league",
-    "season",
-    "kickoff",
-    "home_team",
-    "away_team",
-    "p_home",
-    "p_draw",
-    "p_away",
-    "predicted",
-    "fair_odds_home",
-    "fair_odds_draw",
-    "fair_odds_away",
-    "market_odds_home",
-    "market_odds_draw",
-    "market_odds_away",
-    "market_odds_source",
-    "reasons",
-    "model_name",
-    "model_version",
-    "model_alias",
-    "model_run_id",
-    "data_version",
-    "features_as_of",
-    "computed_at",
-)
-FINISHED_COLUMNS = ("status", "result", "correct")
-PROBABILITY_SUM_TOLERANCE = 1e-6
 JSON_CONTENT_TYPE = b"application/json"
 
 
@@ -105,12 +77,12 @@ def record_from_row(row: Mapping[str, Any]) -> PredictionRecord:
     """Build the API record of one row of ``predictions.parquet``.
 
     Args:
-        row: One row, keyed by the columns of :data:`REQUIRED_COLUMNS`.
+        row: One row, keyed by the contract's ``PREDICTION_COLUMNS``.
 
     Returns:
         The validated record.
     """
-    market = [_optional_float(row[f"market_odds_{side}"]) for side in ("home", "draw", "away")]
+    market = [_optional_float(row[name]) for name in MARKET_ODDS_COLUMNS]
     market_odds = (
         None
         if any(v is None for v in market)
@@ -157,26 +129,6 @@ def record_from_row(row: Mapping[str, Any]) -> PredictionRecord:
     )
 
 
-def _check_frame(frame: pd.DataFrame, finished: bool) -> None:
-    required = REQUIRED_COLUMNS + FINISHED_COLUMNS if finished else REQUIRED_COLUMNS
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise ValueError(f"predictions file lacks columns {missing}")
-    duplicated = frame["match_id"][frame["match_id"].duplicated()].tolist()
-    if duplicated:
-        raise ValueError(f"predictions file has duplicate match_id values, e.g. {duplicated[:3]}")
-    total = frame[["p_home", "p_draw", "p_away"]].sum(axis=1)
-    bad = frame.loc[(total - 1.0).abs() > PROBABILITY_SUM_TOLERANCE, "match_id"].tolist()
-    if bad:
-        raise ValueError(f"probabilities do not sum to 1 for {len(bad)} rows, e.g. {bad[:3]}")
-    versions = frame["data_version"].unique().tolist()
-    if finished:  # each logged forecast keeps the data version it was made with
-        if (frame["status"] != "finished").any() or frame["result"].isna().any():
-            raise ValueError("finished forecasts file has rows without status finished or result")
-    elif len(versions) > 1:
-        raise ValueError(f"predictions file mixes data versions {versions[:3]}")
-
-
 def build_prediction_index(
     frame: pd.DataFrame, max_age_s: int, finished: bool = False
 ) -> PredictionIndex:
@@ -192,9 +144,10 @@ def build_prediction_index(
         The index, ready to serve.
 
     Raises:
-        ValueError: The frame breaks the predictions contract.
+        ValueError: The frame breaks the predictions contract
+            (:func:`matchcast.data.prediction_contract.validate_forecasts`).
     """
-    _check_frame(frame, finished)
+    validate_forecasts(frame, finished)
     cache_control = f"public, max-age={max_age_s}".encode()
     entries: dict[str, Entry] = {}
     rows: list[dict[str, Any]] = frame.to_dict("records")  # type: ignore[assignment]

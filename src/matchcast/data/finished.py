@@ -14,6 +14,14 @@ import numpy as np
 import pandas as pd
 
 from matchcast.data import columns as C
+from matchcast.data.prediction_contract import (
+    CORRECT,
+    PREDICTED,
+    PROBABILITY_COLUMNS,
+    forecast_frame,
+    market_odds,
+    validate_forecasts,
+)
 from matchcast.data.store import PREDICTION_COLUMNS
 
 # What a logged forecast carries: the prediction log's columns.
@@ -92,3 +100,57 @@ def last_forecasts_before_kickoff(
     last = last.assign(correct=last["predicted"] == last[C.RESULT])
     last = last.sort_values([C.KICKOFF, C.MATCH_ID], kind="stable")
     return last.drop(columns=["_day", "_order", C.STATUS]).reset_index(drop=True)
+
+
+def finished_frame(forecasts: pd.DataFrame, market: pd.DataFrame, alias: str) -> pd.DataFrame:
+    """Lay out finished matches' logged forecasts as ``finished.parquet``.
+
+    Args:
+        forecasts: Output of :func:`last_forecasts_before_kickoff`.
+        market: match_id with odds_pre_home/draw/away and odds_pre_source.
+        alias: The registry alias the batch stage forecasts with (the log does not keep it).
+
+    Returns:
+        The contract's ``FINISHED_COLUMNS``: each forecast keeps the provenance it was
+        logged with; ``reasons`` is empty; ``status`` = finished, ``result``, ``correct``.
+    """
+    probs = forecasts[list(PROBABILITY_COLUMNS)].to_numpy(dtype=np.float64).reshape(-1, 3)
+    as_of = pd.to_datetime(forecasts["features_as_of"], utc=True).dt.strftime("%Y-%m-%d")
+    provenance: dict[str, Any] = {
+        name: forecasts[name].astype(str).to_numpy()
+        for name in ("model_name", "model_version", "model_run_id", "data_version")
+    }
+    provenance.update(
+        model_alias=alias, features_as_of=as_of.to_numpy(), computed_at=forecasts["computed_at"]
+    )
+    return forecast_frame(
+        forecasts,
+        probs,
+        market_odds(forecasts, market),
+        "[]",
+        provenance,
+        predicted=forecasts[PREDICTED].astype(str).to_numpy(),
+        outcome={C.RESULT: forecasts[C.RESULT], CORRECT: forecasts[CORRECT]},
+    )
+
+
+def finished_forecasts(
+    log: pd.DataFrame, matches: pd.DataFrame, as_of: str, window_days: int, alias: str
+) -> pd.DataFrame:
+    """The validated ``finished.parquet`` frame: see :func:`last_forecasts_before_kickoff`.
+
+    Args:
+        log: The prediction log (``store.load_prediction_log``), oldest entry first.
+        matches: The match table (:data:`MATCH_COLUMNS` and the pre-match odds).
+        as_of: ``data.as_of``: matches dated after it are not finished yet.
+        window_days: Finished matches dated in ``(as_of - window_days, as_of]`` are kept.
+        alias: The registry alias the batch stage forecasts with.
+
+    Returns:
+        One row per recently finished match with a forecast logged before kick-off.
+    """
+    forecasts = last_forecasts_before_kickoff(log, matches, as_of, window_days)
+    market = matches[[C.MATCH_ID, *C.ODDS_PRE, C.ODDS_PRE_SOURCE]]
+    frame = finished_frame(forecasts, market, alias)
+    validate_forecasts(frame, finished=True)
+    return frame

@@ -6,7 +6,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -70,3 +70,9 @@ def file_md5(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def inputs_version(hashes: Mapping[str, str]) -> str:
+    """One version string for several inputs: MD5 of their sorted ``name:md5`` lines."""
+    lines = "\n".join(f"{name}:{md5}" for name, md5 in sorted(hashes.items()))
+    return hashlib.md5(lines.encode(), usedforsecurity=False).hexdigest()

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -28,6 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from matchcast.data import columns as C
+from matchcast.data.prediction_contract import PROBABILITY_COLUMNS
 
 logger = logging.getLogger(__name__)
 
@@ -68,9 +70,7 @@ PREDICTION_COLUMNS: tuple[str, ...] = (
     "model_name",
     "model_version",
     "model_run_id",
-    "p_home",
-    "p_draw",
-    "p_away",
+    *PROBABILITY_COLUMNS,
     "predicted",
     "data_version",
     "features_as_of",
@@ -266,6 +266,26 @@ def upgrade(url: str, revision: str = "head") -> None:
     engine = create_engine_for(url)
     try:
         upgrade_engine(engine, revision)
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def migrated_engine(url: str) -> Iterator[Engine]:
+    """An engine for the store at ``url``, migrated to the newest revision, then disposed.
+
+    The one life cycle of a store engine: create, upgrade, use, dispose.
+
+    Args:
+        url: Database URL (see :func:`create_engine_for`).
+
+    Yields:
+        The engine of the migrated store.
+    """
+    engine = create_engine_for(url)
+    try:
+        upgrade_engine(engine)
+        yield engine
     finally:
         engine.dispose()
 
@@ -704,9 +724,7 @@ def append_predictions(engine: Engine, predictions: pd.DataFrame) -> int:
         return 0
     frame = predictions.sort_values(list(PREDICTION_KEY), kind="stable")
     kinds = {
-        "p_home": "float",
-        "p_draw": "float",
-        "p_away": "float",
+        **dict.fromkeys(PROBABILITY_COLUMNS, "float"),
         "features_as_of": "timestamp",
         "computed_at": "timestamp",
     }
@@ -751,7 +769,7 @@ def load_prediction_log(engine: Engine, match_id: str | None = None) -> pd.DataF
     for name in frame.columns:
         if name == "id":
             frame[name] = frame[name].astype("int64")
-        elif name in ("p_home", "p_draw", "p_away"):
+        elif name in PROBABILITY_COLUMNS:
             frame[name] = frame[name].astype("float64")
         elif name in ("features_as_of", "computed_at", "logged_at"):
             frame[name] = _utc(frame[name]).astype("datetime64[ns, UTC]")

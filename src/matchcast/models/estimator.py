@@ -30,6 +30,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from matchcast.data import columns as C
+from matchcast.data.prediction_contract import PROBABILITY_COLUMNS
 from matchcast.models.calibration import CalibrationMethod, Calibrator
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,6 @@ logger = logging.getLogger(__name__)
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 OUTCOME_CODES: dict[str, int] = {"H": 0, "D": 1, "A": 2}
-PROBA_COLUMNS = ("p_home", "p_draw", "p_away")
 FEATURE_PREFIX = "f_"
 MARKET_PREFIX = "m_"
 
@@ -317,7 +317,7 @@ class OutcomeModel:
     def predict_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Like ``predict_proba`` but as a DataFrame with columns p_home, p_draw, p_away."""
         return pd.DataFrame(
-            self.predict_proba(frame), columns=list(PROBA_COLUMNS), index=frame.index
+            self.predict_proba(frame), columns=list(PROBABILITY_COLUMNS), index=frame.index
         )
 
     def __getstate__(self) -> dict[str, Any]:

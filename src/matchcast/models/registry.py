@@ -23,6 +23,7 @@ import logging
 import math
 import pickle
 import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -39,7 +40,8 @@ from mlflow.tracking import MlflowClient
 from pydantic import BaseModel, ConfigDict, Field
 
 import matchcast
-from matchcast.models.estimator import PROBA_COLUMNS, OutcomeModel
+from matchcast.data.prediction_contract import PROBABILITY_COLUMNS
+from matchcast.models.estimator import OutcomeModel
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +49,7 @@ MODEL_NAME = "matchcast-1x2"
 CANDIDATE = "candidate"
 CHAMPION = "champion"
 EXPERIMENT = "matchcast"
+BATCH_EXPERIMENT = "matchcast-batch-inference"
 PREDICTIONS_ARTIFACT = "evaluation/test_predictions.parquet"
 _REQUIREMENTS = ("numpy", "pandas", "scikit-learn", "lightgbm", "scipy", "pydantic", "pyarrow")
 
@@ -125,15 +128,73 @@ def connect(tracking_uri: str, artifact_root: str | None = None) -> MlflowClient
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-    if client.get_experiment_by_name(EXPERIMENT) is None:
-        location = None
-        if artifact_root is not None:
-            location = (
-                artifact_root if "://" in artifact_root else Path(artifact_root).resolve().as_uri()
-            )
-        client.create_experiment(EXPERIMENT, artifact_location=location)
+    ensure_experiment(client, EXPERIMENT, artifact_root)
     mlflow.set_experiment(EXPERIMENT)
     return client
+
+
+def ensure_experiment(client: MlflowClient, name: str, artifact_root: str | None = None) -> str:
+    """The id of experiment ``name``, created (artifacts under ``artifact_root``) if absent.
+
+    Args:
+        client: Tracking client.
+        name: Experiment name.
+        artifact_root: Folder or URI for the artifacts of a new experiment.
+
+    Returns:
+        The experiment id.
+    """
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        return str(experiment.experiment_id)
+    location = None
+    if artifact_root is not None:
+        location = (
+            artifact_root if "://" in artifact_root else Path(artifact_root).resolve().as_uri()
+        )
+    return str(client.create_experiment(name, artifact_location=location))
+
+
+def log_batch_run(
+    client: MlflowClient,
+    artifact_root: str | None,
+    version: ModelVersion,
+    alias: str,
+    inputs: Mapping[str, str],
+    n_predictions: int,
+    files: Sequence[Path],
+) -> str:
+    """Log a batch of forecasts as a run of :data:`BATCH_EXPERIMENT`.
+
+    Args:
+        client: Tracking client.
+        artifact_root: Artifact location of the experiment, if it has to be created.
+        version: The model version that forecast.
+        alias: The alias it was loaded by.
+        inputs: ``as_of``, ``data_version`` and the inputs' ``<name>_md5`` hashes.
+        n_predictions: How many forecasts the batch made.
+        files: The published files, logged as artifacts under ``predictions/``.
+
+    Returns:
+        The run id.
+    """
+    params = {
+        "model_name": str(version.name),
+        "model_version": str(version.version),
+        "model_alias": alias,
+        "model_run_id": str(version.run_id),
+        **inputs,
+    }
+    experiment_id = ensure_experiment(client, BATCH_EXPERIMENT, artifact_root)
+    with mlflow.start_run(
+        experiment_id=experiment_id, run_name=f"batch-{params['data_version'][:8]}"
+    ) as run:
+        mlflow.log_params(params)
+        mlflow.log_metric("n_predictions", n_predictions)
+        mlflow.set_tag("data_version", params["data_version"])
+        for path in files:
+            mlflow.log_artifact(str(path), artifact_path="predictions")
+        return str(run.info.run_id)
 
 
 def _requirements() -> list[str]:
@@ -245,7 +306,7 @@ class Comparison:
 
 
 def _log_loss_of(frame: pd.DataFrame) -> float:
-    probs = frame[list(PROBA_COLUMNS)].to_numpy(dtype=np.float64)
+    probs = frame[list(PROBABILITY_COLUMNS)].to_numpy(dtype=np.float64)
     codes = frame["result"].map({"H": 0, "D": 1, "A": 2}).to_numpy(dtype=np.int64)
     return float(-np.mean(np.log(np.clip(probs[np.arange(len(codes)), codes], 1e-15, 1.0))))
 
@@ -260,11 +321,11 @@ def compare(candidate: pd.DataFrame, champion: pd.DataFrame) -> Comparison:
     Returns:
         The comparison on the intersection of match ids.
     """
-    cols = ["match_id", "result", *PROBA_COLUMNS]
+    cols = ["match_id", "result", *PROBABILITY_COLUMNS]
     joined = candidate[cols].merge(champion[cols], on=["match_id", "result"], suffixes=("", "_c"))
     if joined.empty:
         return Comparison(0, float("nan"), float("nan"))
-    champ = joined[["match_id", "result", *(f"{c}_c" for c in PROBA_COLUMNS)]]
+    champ = joined[["match_id", "result", *(f"{c}_c" for c in PROBABILITY_COLUMNS)]]
     champ.columns = pd.Index(cols)
     return Comparison(len(joined), _log_loss_of(joined[cols]), _log_loss_of(champ))
 

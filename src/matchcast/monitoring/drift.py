@@ -18,6 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from matchcast.data import columns as C
+from matchcast.data.prediction_contract import PROBABILITY_COLUMNS
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -296,8 +297,6 @@ def reference_window(
 
 # --- the report ----------------------------------------------------------------------------------
 
-PREDICTION_COLUMNS = ("p_home", "p_draw", "p_away")
-
 
 def _span(frame: pd.DataFrame) -> dict[str, Any]:
     if frame.empty:
@@ -363,7 +362,7 @@ def drift_report(
         reference_predictions, current_predictions, cut, reference_years
     )
     prediction_drift = frame_drift(
-        reference_preds, current_predictions, PREDICTION_COLUMNS, thresholds
+        reference_preds, current_predictions, PROBABILITY_COLUMNS, thresholds
     )
     tested = _tested(feature_drift)
     drifted = [r.column for r in tested if r.drifted]
@@ -375,7 +374,7 @@ def drift_report(
             "psi": thresholds.psi,
             "ks_alpha": thresholds.ks_alpha,
             "ks_alpha_per_feature": thresholds.ks_alpha / max(len(feature_columns), 1),
-            "ks_alpha_per_prediction": thresholds.ks_alpha / len(PREDICTION_COLUMNS),
+            "ks_alpha_per_prediction": thresholds.ks_alpha / len(PROBABILITY_COLUMNS),
             "bins": thresholds.bins,
             "min_samples": thresholds.min_samples,
             "rule": "drifted = psi >= psi and ks_pvalue < ks_alpha / columns tested together",

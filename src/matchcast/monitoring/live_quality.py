@@ -18,11 +18,13 @@ import numpy as np
 import pandas as pd
 
 from matchcast.data import columns as C
+from matchcast.data.prediction_contract import PROBABILITY_COLUMNS
 from matchcast.models import market, metrics
 
-PROBS = ("p_home", "p_draw", "p_away")
 MARKET_PROBS = ("market_home", "market_draw", "market_away")
-LOG_COLUMNS = ("id", C.MATCH_ID, "model_version", *PROBS, "features_as_of", "computed_at")
+LOG_COLUMNS = (
+    "id", C.MATCH_ID, "model_version", *PROBABILITY_COLUMNS, "features_as_of", "computed_at",
+)  # fmt: skip
 
 
 def _day(values: pd.Series) -> pd.Series:
@@ -95,7 +97,7 @@ def quality_block(scored: pd.DataFrame, ece_bins: int) -> dict[str, Any]:
     """
     n = len(scored)
     y = scored["y"].to_numpy(np.int64)
-    model_p = scored[list(PROBS)].to_numpy(np.float64)
+    model_p = scored[list(PROBABILITY_COLUMNS)].to_numpy(np.float64)
     market_p = scored[list(MARKET_PROBS)].to_numpy(np.float64)
     has_market = np.isfinite(market_p).all(axis=1)
     n_market = int(has_market.sum())

@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from tests.fixtures.sample import write_serving_files
 
 from matchcast.app.main import create_app
 from matchcast.app.runtime import ServeConfig
-from matchcast.app.sample import write_serving_files
 from matchcast.app.state import ServingFiles
 
 API_KEY = "test-key-0123456789"

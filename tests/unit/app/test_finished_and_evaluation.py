@@ -11,10 +11,10 @@ import orjson
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from tests.fixtures.sample import model_evaluation
 
 from matchcast.app.main import create_app
 from matchcast.app.runtime import ServeConfig
-from matchcast.app.sample import model_evaluation
 from matchcast.app.state import ServingFiles
 
 Served = tuple[ServingFiles, pd.DataFrame, pd.DataFrame]

@@ -9,16 +9,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-
-from matchcast.app.main import create_app
-from matchcast.app.runtime import ServeConfig
-from matchcast.app.sample import (
+from tests.fixtures.sample import (
     model_metadata,
     serving_files,
     synthetic_matches,
     synthetic_predictions,
     write_serving_files,
 )
+
+from matchcast.app.main import create_app
+from matchcast.app.runtime import ServeConfig
 from matchcast.app.state import ServingFiles
 from matchcast.data.io import write_json, write_parquet
 

@@ -15,10 +15,10 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
+from tests.fixtures.sample import write_serving_files
 
 from matchcast.app.main import create_app
 from matchcast.app.runtime import ServeConfig
-from matchcast.app.sample import write_serving_files
 from matchcast.data.io import write_json
 from matchcast.monitoring.drift import DriftThresholds, drift_report
 from matchcast.monitoring.live_quality import live_quality_report

@@ -9,14 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from matchcast.pipelines.batch_inference import (
-    FACTORS,
-    compute_reasons,
-    file_md5,
-    inputs_version,
-    predict_probabilities,
-    scheduled_rows,
-)
+from matchcast.data.io import file_md5, inputs_version
+from matchcast.models.forecasts import predict_probabilities, scheduled_rows
+from matchcast.models.reasons import FACTORS, compute_reasons
 
 
 def frame(n: int = 6) -> pd.DataFrame:

@@ -1,0 +1,133 @@
+"""Forecasts of scheduled matches with the champion, laid out as ``predictions.parquet``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from matchcast.data import columns as C
+from matchcast.data.prediction_contract import (
+    PROBABILITY_COLUMNS,
+    forecast_frame,
+    market_odds,
+    validate_forecasts,
+)
+from matchcast.models.champion import Champion
+from matchcast.models.reasons import compute_reasons
+
+logger = logging.getLogger(__name__)
+
+PROBABILITY_FLOOR = 1e-9
+
+
+def scheduled_rows(features: pd.DataFrame, matches: pd.DataFrame) -> pd.DataFrame:
+    """The feature rows of every scheduled match of the match table, in kick-off order.
+
+    Raises:
+        ValueError: A scheduled match has no feature row, or a match id repeats.
+    """
+    wanted = matches.loc[matches[C.STATUS] == C.SCHEDULED, C.MATCH_ID]
+    rows = features[features[C.MATCH_ID].isin(wanted)]
+    if rows[C.MATCH_ID].duplicated().any():
+        raise ValueError("features have duplicate rows for scheduled matches")
+    missing = sorted(set(wanted) - set(rows[C.MATCH_ID]))
+    if missing:
+        raise ValueError(f"{len(missing)} scheduled matches have no features, e.g. {missing[:3]}")
+    return rows.sort_values([C.KICKOFF, C.MATCH_ID], kind="stable").reset_index(drop=True)
+
+
+def predict_probabilities(
+    model: Any, rows: pd.DataFrame, feature_columns: Sequence[str]
+) -> npt.NDArray[np.float64]:
+    """Call the pyfunc and return (n, 3) probabilities in (0, 1) whose rows sum to 1.
+
+    Raises:
+        ValueError: The model returned the wrong shape or non-finite values.
+    """
+    if rows.empty:
+        return np.empty((0, 3))
+    absent = [c for c in feature_columns if c not in rows.columns]
+    if absent:
+        logger.warning("%d feature columns absent, passed as NaN: %s", len(absent), absent[:5])
+    model_input = rows.reindex(columns=list(feature_columns)).astype("float64")
+    output = pd.DataFrame(model.predict(model_input))
+    probs = output.reindex(columns=list(PROBABILITY_COLUMNS)).to_numpy(dtype=np.float64)
+    if probs.shape != (len(rows), 3) or not np.isfinite(probs).all():
+        raise ValueError(f"model output has shape {probs.shape} or non-finite values")
+    probs = np.clip(probs, PROBABILITY_FLOOR, None)
+    return np.asarray(probs / probs.sum(axis=1, keepdims=True), dtype=np.float64)
+
+
+def build_predictions(
+    rows: pd.DataFrame,
+    probs: npt.NDArray[np.float64],
+    market: pd.DataFrame,
+    reasons: Sequence[str],
+    champion: Champion,
+    data_version: str,
+    as_of: str,
+    computed_at: pd.Timestamp,
+) -> pd.DataFrame:
+    """Assemble ``predictions.parquet``: one row per scheduled match (see the contract).
+
+    Args:
+        rows: Feature rows of the scheduled matches (key columns used).
+        probs: (n, 3) probabilities aligned with ``rows``.
+        market: match_id with odds_pre_home/draw/away and odds_pre_source.
+        reasons: JSON reasons aligned with ``rows``.
+        champion: The model that produced ``probs``.
+        data_version: Hash of the batch inputs.
+        as_of: Information cut-off of the features.
+        computed_at: Time of this run (UTC).
+
+    Returns:
+        The predictions frame.
+    """
+    provenance = {
+        "model_name": champion.name,
+        "model_version": str(champion.version.version),
+        "model_alias": champion.alias,
+        "model_run_id": str(champion.version.run_id),
+        "data_version": data_version,
+        "features_as_of": as_of,
+        "computed_at": computed_at,
+    }
+    return forecast_frame(rows, probs, market_odds(rows, market), reasons, provenance)
+
+
+def forecast_scheduled(
+    champion: Champion,
+    features: pd.DataFrame,
+    matches: pd.DataFrame,
+    data_version: str,
+    as_of: str,
+    computed_at: pd.Timestamp,
+) -> pd.DataFrame:
+    """Forecast every scheduled match of ``matches`` and lay them out as the contract says.
+
+    Args:
+        champion: The served model.
+        features: The features table (the scheduled matches' rows, and every match's
+            rows to scale the reasons).
+        matches: The match table (status, ``odds_pre_*`` and ``odds_pre_source``).
+        data_version: Hash of the batch inputs.
+        as_of: Information cut-off of the features.
+        computed_at: Time of this run (UTC).
+
+    Returns:
+        The validated ``predictions.parquet`` frame.
+    """
+    rows = scheduled_rows(features, matches)
+    probs = predict_probabilities(champion.model, rows, champion.feature_columns)
+    market = matches[[C.MATCH_ID, *C.ODDS_PRE, C.ODDS_PRE_SOURCE]]
+    reasons = compute_reasons(rows, features)
+    frame = build_predictions(
+        rows, probs, market, reasons, champion, data_version, as_of, computed_at
+    )
+    validate_forecasts(frame)
+    return frame
