@@ -54,6 +54,7 @@ run: pipeline serve
 lint: setup
 	@$(BIN)/ruff check src tests benchmarks airflow dags
 	@$(BIN)/ruff format --check src tests benchmarks airflow dags
+	@$(BIN)/lint-imports --no-cache --no-logo
 
 typecheck: setup
 	@$(BIN)/mypy

@@ -51,7 +51,7 @@ import pandas as pd
 from matchcast.data import columns as col
 from matchcast.models import metrics
 from matchcast.models.baselines import ClassPrior
-from matchcast.models.dixon_coles import (
+from matchcast.models.dixon_coles_walk_forward import (
     WALK_FORWARD_RIDGE,
     decay_weights,
     dixon_coles_walk_forward,

@@ -120,9 +120,9 @@ def register_champion(tracking_uri: str, artifact_root: Path) -> str:
     with mlflow.start_run() as run:
         reports = artifact_root.parent / "reports"
         reports.mkdir()
-        (reports / "metrics.json").write_text(json.dumps(METRICS_REPORT))
+        (reports / "test_report.json").write_text(json.dumps(METRICS_REPORT))
         CALIBRATION.to_csv(reports / "calibration.csv", index=False)
-        for name in ("metrics.json", "calibration.csv"):
+        for name in ("test_report.json", "calibration.csv"):
             mlflow.log_artifact(str(reports / name), artifact_path="evaluation")
         info = mlflow.pyfunc.log_model(
             name="model",

@@ -21,7 +21,8 @@ from matchcast.features.form import form_features
 from matchcast.features.market import market_features
 from matchcast.features.params import FeatureParams
 from matchcast.features.pi_ratings import pi_pass
-from matchcast.features.poisson_strengths import dixon_coles_probabilities, strength_pass
+from matchcast.features.poisson_strengths import strength_pass
+from matchcast.features.scorelines import outcome_probabilities
 from matchcast.features.season_table import season_table_pass
 from matchcast.features.timeline import FloatArray, Timeline, build_timeline
 
@@ -86,7 +87,7 @@ def rating_features(
         (LEAGUE_PRIOR["home_goals"], LEAGUE_PRIOR["away_goals"]),
     )
     out.update(dc)
-    dcp = dixon_coles_probabilities(dc["f_dc_exp_home"], dc["f_dc_exp_away"], st.rho, st.max_goals)
+    dcp = outcome_probabilities(dc["f_dc_exp_home"], dc["f_dc_exp_away"], st.rho, st.max_goals)
     out.update({"f_dc_p_home": dcp[:, 0], "f_dc_p_draw": dcp[:, 1], "f_dc_p_away": dcp[:, 2]})
     return out
 

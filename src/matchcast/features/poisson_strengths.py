@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.stats import poisson
 
 from matchcast.features.params import PriorParams, StrengthParams
 from matchcast.features.roster import LeagueRoster, newcomer_rating
@@ -166,42 +165,3 @@ def strength_pass(
         f"f_{prefix}_exp_home": arr["mh"] * arr["ha"] * arr["ac"],
         f"f_{prefix}_exp_away": arr["ma"] * arr["aa"] * arr["hc"],
     }
-
-
-def dixon_coles_probabilities(
-    exp_home: FloatArray, exp_away: FloatArray, rho: float, max_goals: int
-) -> FloatArray:
-    """Home/draw/away probabilities of independent Poisson scores with the DC correction.
-
-    The Dixon–Coles factor tau reweights the 0-0, 1-0, 0-1 and 1-1 scores; the
-    probabilities are renormalised over scores up to ``max_goals``.
-
-    Args:
-        exp_home: Expected home goals.
-        exp_away: Expected away goals.
-        rho: Dixon–Coles dependence (negative: more low draws).
-        max_goals: Highest score per side considered.
-
-    Returns:
-        Array (n, 3) of [home, draw, away]; NaN rows where an expectation is NaN.
-    """
-    goals = np.arange(max_goals + 1)
-    lam = np.nan_to_num(exp_home, nan=1.0)[:, None]
-    mu = np.nan_to_num(exp_away, nan=1.0)[:, None]
-    ph = poisson.pmf(goals[None, :], lam)
-    pa = poisson.pmf(goals[None, :], mu)
-    cum_a = np.cumsum(pa, axis=1)
-    p_home = np.sum(ph[:, 1:] * cum_a[:, :-1], axis=1)
-    p_draw = np.sum(ph * pa, axis=1)
-    cum_h = np.cumsum(ph, axis=1)
-    p_away = np.sum(pa[:, 1:] * cum_h[:, :-1], axis=1)
-    lam1, mu1 = lam[:, 0], mu[:, 0]
-    p00, p01 = ph[:, 0] * pa[:, 0], ph[:, 0] * pa[:, 1]
-    p10, p11 = ph[:, 1] * pa[:, 0], ph[:, 1] * pa[:, 1]
-    p_draw = p_draw - p00 * lam1 * mu1 * rho - p11 * rho
-    p_home = p_home + p10 * mu1 * rho
-    p_away = p_away + p01 * lam1 * rho
-    probs = np.column_stack([p_home, p_draw, p_away])
-    probs /= probs.sum(axis=1, keepdims=True)
-    probs[np.isnan(exp_home) | np.isnan(exp_away)] = np.nan
-    return probs

@@ -32,8 +32,10 @@ EVALUATION_TAGS = (
     "gap_log_loss",
     "gap_rps",
 )
-# Where the register stage logs the evaluate stage's reports in the model's run.
-EVALUATION_ARTIFACTS = ("evaluation/metrics.json", "evaluation/calibration.csv")
+# Where the register stage logs the evaluate stage's reports in the model's run: the full
+# report (runs registered before it was split from metrics.json logged that file whole).
+REPORT_ARTIFACTS = ("evaluation/test_report.json", "evaluation/metrics.json")
+CALIBRATION_ARTIFACT = "evaluation/calibration.csv"
 REPORT_BLOCKS = ("test", "market", "gap", "baselines", "market_methods", "test_seasons")
 
 
@@ -74,7 +76,7 @@ def evaluation_card(client: MlflowClient, champion: Champion) -> dict[str, Any]:
     """The content of ``evaluation.json``: the champion's test evaluation, for clients.
 
     The reports come from the champion's own MLflow run (the register stage logs the
-    evaluate stage's ``metrics.json`` and ``calibration.csv`` there), so they describe
+    evaluate stage's full report and ``calibration.csv`` there), so they describe
     the model that is served even when a later evaluation did not move the champion.
 
     Args:
@@ -89,13 +91,16 @@ def evaluation_card(client: MlflowClient, champion: Champion) -> dict[str, Any]:
     report: dict[str, Any] | None = None
     calibration: pd.DataFrame | None = None
     try:
+        run_id = str(champion.version.run_id)
+        logged = {item.path for item in client.list_artifacts(run_id, "evaluation")}
+        report_name = next((name for name in REPORT_ARTIFACTS if name in logged), None)
+        if report_name is None or CALIBRATION_ARTIFACT not in logged:
+            raise OSError(f"no {REPORT_ARTIFACTS[0]} and {CALIBRATION_ARTIFACT} in run {run_id}")
         with tempfile.TemporaryDirectory() as tmp:
-            for name in EVALUATION_ARTIFACTS:
-                local = Path(client.download_artifacts(str(champion.version.run_id), name, tmp))
-                if local.suffix == ".json":
-                    report = json.loads(local.read_text())
-                else:
-                    calibration = pd.read_csv(local)
+            local = Path(client.download_artifacts(run_id, report_name, tmp))
+            report = json.loads(local.read_text())
+            local = Path(client.download_artifacts(run_id, CALIBRATION_ARTIFACT, tmp))
+            calibration = pd.read_csv(local)
     except (MlflowException, OSError) as exc:
         logger.warning("the champion's run has no evaluation reports (%s)", exc)
         report, calibration = None, None

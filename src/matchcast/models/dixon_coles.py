@@ -1,4 +1,4 @@
-"""Dixon–Coles (1997) goals model and its walk-forward evaluation driver.
+"""Dixon–Coles (1997) goals model: fit and predict (the walk-forward driver is beside it).
 
 Goals are independent Poisson variables with means
 
@@ -27,67 +27,33 @@ import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize
 from threadpoolctl import ThreadpoolController
 
-from matchcast.data import columns as col
+from matchcast.features.scorelines import (
+    DEFAULT_MAX_GOALS,
+    RHO_MARGIN,
+    admissible_rho,
+    outcome_probabilities,
+)
 
 logger = logging.getLogger(__name__)
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-Pool = Literal["league_neighbours", "league"]
 
-#: ``ρ`` is kept this fraction inside the admissible interval, so every ``tau >= 0.01``.
-RHO_MARGIN: Final = 0.01
-DEFAULT_MAX_GOALS: Final = 10
-#: Ridge of the walk-forward driver, chosen on the 2022-23 season (never on the test
-#: seasons; 2, 4, 8, 12, 20 tried, weekly refits): a Gaussian prior worth ~8 matches on each
-#: rating around its league's mean, i.e. a MAP rather than a plain ML fit.
-WALK_FORWARD_RIDGE: Final = 8.0
 _PARAM_BOUND: Final = 4.0
 _MAX_BOUND_ROUNDS: Final = 10
-
-#: Divisions of one country from top to bottom; a division is pooled with its neighbours.
-LEAGUE_LADDERS: Final = (
-    ("E0", "E1", "E2", "E3", "EC"),
-    ("SC0", "SC1", "SC2", "SC3"),
-    ("D1", "D2"),
-    ("I1", "I2"),
-    ("SP1", "SP2"),
-    ("F1", "F2"),
-)
 
 
 @functools.cache
 def _threadpools() -> ThreadpoolController:
     # Inspecting the loaded BLAS libraries takes ~10 ms: do it once, on first use.
     return ThreadpoolController()
-
-
-def pooled_leagues(league: str, pool: Pool = "league_neighbours") -> tuple[str, ...]:
-    """Leagues whose matches are used to fit a model for ``league``.
-
-    Args:
-        league: League code, e.g. ``"E1"``.
-        pool: ``"league"`` for the league alone, ``"league_neighbours"`` to add the divisions
-            directly above and below it in the same country (unknown leagues stay alone).
-
-    Returns:
-        Tuple of league codes including ``league`` itself.
-    """
-    if pool == "league":
-        return (league,)
-    for ladder in LEAGUE_LADDERS:
-        if league in ladder:
-            i = ladder.index(league)
-            return ladder[max(i - 1, 0) : i + 2]
-    return (league,)
 
 
 @dataclass(frozen=True)
@@ -104,62 +70,6 @@ class DixonColesParams:
     def team_index(self) -> dict[str, int]:
         """Mapping team name → position in ``attack``/``defence``."""
         return {team: i for i, team in enumerate(self.teams)}
-
-
-def admissible_rho(lam: FloatArray, mu: FloatArray) -> tuple[float, float]:
-    """Interval of ``ρ`` keeping every ``tau`` non-negative for all the given matches.
-
-    Args:
-        lam: Expected home goals per match.
-        mu: Expected away goals per match.
-
-    Returns:
-        ``(lower, upper)`` = ``(max(-1/λ, -1/μ), min(1/(λμ), 1))`` over all matches.
-    """
-    lower = -1.0 / float(max(lam.max(), mu.max()))
-    upper = min(1.0, 1.0 / float((lam * mu).max()))
-    return lower, upper
-
-
-def outcome_probabilities(
-    lam: npt.ArrayLike, mu: npt.ArrayLike, rho: float, max_goals: int = DEFAULT_MAX_GOALS
-) -> FloatArray:
-    """Home/draw/away probabilities from the Dixon–Coles score matrix.
-
-    The score matrix is truncated at ``max_goals`` per side and renormalised. ``ρ`` is
-    clipped per match into that match's admissible interval (shrunk by
-    :data:`RHO_MARGIN`), so no cell is negative.
-
-    Args:
-        lam: Expected home goals, shape ``(n,)``.
-        mu: Expected away goals, shape ``(n,)``.
-        rho: Low-score dependence parameter.
-        max_goals: Largest number of goals per side in the matrix.
-
-    Returns:
-        Array of shape ``(n, 3)`` ordered ``[H, D, A]``; rows sum to 1.
-    """
-    lam_a = np.asarray(lam, dtype=np.float64)
-    mu_a = np.asarray(mu, dtype=np.float64)
-    goals = np.arange(max_goals + 1)
-    px = stats.poisson.pmf(goals[None, :], lam_a[:, None])
-    py = stats.poisson.pmf(goals[None, :], mu_a[:, None])
-    grid = px[:, :, None] * py[:, None, :]
-    lower = -1.0 / np.maximum(lam_a, mu_a)
-    upper = np.minimum(1.0, 1.0 / (lam_a * mu_a))
-    r = np.clip(rho, lower * (1.0 - RHO_MARGIN), upper * (1.0 - RHO_MARGIN))
-    grid[:, 0, 0] *= 1.0 - lam_a * mu_a * r
-    grid[:, 0, 1] *= 1.0 + lam_a * r
-    grid[:, 1, 0] *= 1.0 + mu_a * r
-    grid[:, 1, 1] *= 1.0 - r
-    grid = np.maximum(grid, 0.0)
-    grid /= grid.sum(axis=(1, 2), keepdims=True)
-    home_goals, away_goals = np.meshgrid(goals, goals, indexing="ij")
-    home = (grid * (home_goals > away_goals)).sum(axis=(1, 2))
-    draw = np.trace(grid, axis1=1, axis2=2)
-    away = (grid * (home_goals < away_goals)).sum(axis=(1, 2))
-    out = np.column_stack([home, draw, away])
-    return np.asarray(out / out.sum(axis=1, keepdims=True), dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -481,162 +391,3 @@ class DixonColes:
         if self.params_ is None:
             raise RuntimeError("DixonColes is not fitted")
         return self.params_
-
-
-def decay_weights(days_before: npt.ArrayLike, xi: float) -> FloatArray:
-    """Dixon–Coles time-decay weights ``exp(-xi * days)``.
-
-    Args:
-        days_before: Age of each match in days at the fitting date.
-        xi: Decay rate per day (0.0018 ≈ half-life of 385 days).
-
-    Returns:
-        Weights in ``(0, 1]``.
-    """
-    return np.asarray(np.exp(-xi * np.asarray(days_before, dtype=np.float64)), dtype=np.float64)
-
-
-def _day_numbers(dates: pd.Series) -> IntArray:
-    values = pd.to_datetime(dates)
-    if isinstance(values.dtype, pd.DatetimeTZDtype):
-        values = values.dt.tz_localize(None)
-    return np.asarray(values.to_numpy("datetime64[D]").astype(np.int64), dtype=np.int64)
-
-
-def _team_columns(matches: pd.DataFrame) -> tuple[str, str]:
-    if col.HOME_ID in matches.columns and col.AWAY_ID in matches.columns:
-        return col.HOME_ID, col.AWAY_ID
-    return col.HOME_TEAM, col.AWAY_TEAM
-
-
-def dixon_coles_walk_forward(
-    matches: pd.DataFrame,
-    test_mask: npt.ArrayLike,
-    refit_every_days: int = 7,
-    window_days: int = 730,
-    xi: float = 0.0018,
-    pool: Pool = "league_neighbours",
-    max_goals: int = DEFAULT_MAX_GOALS,
-    min_train_matches: int = 30,
-    ridge: float = WALK_FORWARD_RIDGE,
-    shrink_within_league: bool = True,
-) -> FloatArray:
-    """Out-of-sample Dixon–Coles forecasts for the rows selected by ``test_mask``.
-
-    Per league, the test matches are split into blocks of ``refit_every_days`` days starting
-    at a test match date; for each block the model is refitted on finished matches of the
-    pooled leagues dated strictly before the block's first day (and at most ``window_days``
-    earlier), weighted by ``exp(-xi * age in days)``, warm-started from the previous block.
-    Matches are placed in time by their local ``date``, so a match never sees any result of
-    its own day. Teams absent from the fit get the mean ratings of the teams that played in
-    the test match's league; a league-block with fewer than ``min_train_matches`` training
-    matches gets the training H/D/A frequencies (uniform if none).
-
-    Args:
-        matches: Canonical match table (finished and scheduled rows).
-        test_mask: Boolean mask over ``matches`` rows to forecast.
-        refit_every_days: Refit cadence in days (1 = before every match day).
-        window_days: Length of the training window in days.
-        xi: Time-decay rate per day.
-        pool: ``"league_neighbours"`` or ``"league"`` (see :func:`pooled_leagues`).
-        max_goals: Truncation of the score matrix.
-        min_train_matches: Fewest training matches for a Dixon–Coles fit.
-        ridge: L2 penalty on attack/defence (see :class:`DixonColes`).
-        shrink_within_league: Shrink each team towards its current league's mean rather
-            than towards the mean of the pool.
-
-    Returns:
-        Array of shape ``(n_test, 3)`` in the order of the test rows in ``matches``.
-    """
-    mask = np.asarray(test_mask, dtype=bool)
-    if mask.shape != (len(matches),):
-        raise ValueError("test_mask must have one entry per match")
-    home_col, away_col = _team_columns(matches)
-    days = _day_numbers(matches[col.DATE])
-    leagues = matches[col.LEAGUE].astype(str).to_numpy()
-    home_teams = matches[home_col].astype(str).to_numpy()
-    away_teams = matches[away_col].astype(str).to_numpy()
-    home_goals = pd.to_numeric(matches[col.HOME_GOALS], errors="coerce").to_numpy(
-        np.float64, na_value=np.nan
-    )
-    away_goals = pd.to_numeric(matches[col.AWAY_GOALS], errors="coerce").to_numpy(
-        np.float64, na_value=np.nan
-    )
-    finished = np.isfinite(home_goals) & np.isfinite(away_goals)
-    if col.STATUS in matches.columns:
-        finished &= (matches[col.STATUS] == col.FINISHED).to_numpy(bool, na_value=False)
-
-    test_positions = np.flatnonzero(mask)
-    out = np.full((test_positions.size, 3), np.nan)
-    out_row = np.full(len(matches), -1, dtype=np.int64)
-    out_row[test_positions] = np.arange(test_positions.size)
-    n_fits = 0
-    for league in sorted(set(leagues[test_positions])):
-        pool_rows = np.flatnonzero(finished & np.isin(leagues, pooled_leagues(league, pool)))
-        pool_rows = pool_rows[np.argsort(days[pool_rows], kind="stable")]
-        pool_days = days[pool_rows]
-        league_tests = test_positions[leagues[test_positions] == league]
-        league_tests = league_tests[np.argsort(days[league_tests], kind="stable")]
-        model = DixonColes(max_goals=max_goals, ridge=ridge)
-        warm: DixonColesParams | None = None
-        i = 0
-        while i < league_tests.size:
-            start = days[league_tests[i]]
-            j = int(np.searchsorted(days[league_tests], start + refit_every_days, side="left"))
-            block = league_tests[i:j]
-            i = j
-            lo = int(np.searchsorted(pool_days, start - window_days, side="left"))
-            hi = int(np.searchsorted(pool_days, start, side="left"))
-            train = pool_rows[lo:hi]
-            if train.size < min_train_matches:
-                probs = _frequencies(home_goals[train], away_goals[train], block.size)
-            else:
-                model.fit(
-                    home_teams[train],
-                    away_teams[train],
-                    home_goals[train],
-                    away_goals[train],
-                    weights=decay_weights(start - days[train], xi),
-                    warm_start=warm,
-                    leagues=leagues[train] if shrink_within_league else None,
-                )
-                n_fits += 1
-                warm = model.params_
-                unknown_att, unknown_def = _league_mean_ratings(
-                    model._fitted(), home_teams[train], away_teams[train], leagues[train], league
-                )
-                probs = model.predict_proba(
-                    home_teams[block], away_teams[block], unknown_att, unknown_def
-                )
-            out[out_row[block]] = probs
-        logger.info("Dixon–Coles walk-forward: league %s done (%d fits so far)", league, n_fits)
-    return out
-
-
-def _frequencies(home_goals: FloatArray, away_goals: FloatArray, n: int) -> FloatArray:
-    counts = np.array(
-        [
-            (home_goals > away_goals).sum(),
-            (home_goals == away_goals).sum(),
-            (home_goals < away_goals).sum(),
-        ],
-        dtype=np.float64,
-    )
-    freq = (counts + 1.0) / (counts.sum() + 3.0)
-    return np.tile(freq, (n, 1))
-
-
-def _league_mean_ratings(
-    params: DixonColesParams,
-    home_teams: npt.NDArray[np.object_],
-    away_teams: npt.NDArray[np.object_],
-    leagues: npt.NDArray[np.object_],
-    league: str,
-) -> tuple[float, float]:
-    in_league = leagues == league
-    names = set(home_teams[in_league].tolist()) | set(away_teams[in_league].tolist())
-    index = params.team_index()
-    pos = [index[t] for t in names if t in index]
-    if not pos:
-        return 0.0, 0.0
-    return float(params.attack[pos].mean()), float(params.defence[pos].mean())

@@ -20,6 +20,18 @@ from matchcast.models import metrics
 
 FloatArray = NDArray[np.float64]
 BIG_FIVE = ("E0", "D1", "I1", "SP1", "F1")
+#: Blocks of the full report that stay in the DVC metrics file (``dvc metrics show``); the
+#: per-league, per-baseline and per-method detail lives in the full report only.
+HEADLINE_BLOCKS = (
+    "test",
+    "market",
+    "gap",
+    "per_season",
+    "test_all_finished",
+    "excluded",
+    "test_seasons",
+    "seconds",
+)
 
 
 @dataclass(frozen=True)
@@ -190,3 +202,8 @@ def evaluate(
         }
     )
     return Evaluation(report=report, calibration=calibration, predictions=predictions)
+
+
+def headline(report: Mapping[str, Any]) -> dict[str, Any]:
+    """The headline blocks of a full evaluation report (what ``dvc metrics`` shows)."""
+    return {key: report[key] for key in HEADLINE_BLOCKS if key in report}

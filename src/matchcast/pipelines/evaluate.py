@@ -22,8 +22,8 @@ from matchcast.data.io import write_csv, write_json, write_parquet
 from matchcast.data.params import load_section
 from matchcast.models import metrics
 from matchcast.models.baselines import ClassPrior
-from matchcast.models.dixon_coles import dixon_coles_walk_forward
-from matchcast.models.evaluation import BIG_FIVE, evaluate
+from matchcast.models.dixon_coles_walk_forward import dixon_coles_walk_forward
+from matchcast.models.evaluation import BIG_FIVE, evaluate, headline
 from matchcast.models.market import market_probabilities, market_triple
 from matchcast.models.tuning import predict_by_season
 from matchcast.pipelines.train import split_period
@@ -126,7 +126,12 @@ def main(
     season_models: Path = typer.Option(
         ..., help="Walk-forward models from the train stage (season -> model)."
     ),
-    metrics_out: Path = typer.Option(..., "--metrics", help="Metrics report (JSON)."),
+    metrics_out: Path = typer.Option(
+        ..., "--metrics", help="Headline figures (JSON): test, market, gap, per season."
+    ),
+    report_out: Path = typer.Option(
+        ..., "--report", help="Full report (JSON): also per league, baselines, market methods."
+    ),
     calibration_out: Path = typer.Option(..., "--calibration", help="Reliability table (CSV)."),
     predictions_out: Path = typer.Option(..., "--predictions", help="Test predictions (parquet)."),
 ) -> None:
@@ -154,7 +159,8 @@ def main(
     )
     report: dict[str, Any] = {**result.report, "test_seasons": seasons}
     report["seconds"] = round(time.perf_counter() - started, 1)
-    write_json(report, metrics_out)
+    write_json(report, report_out)
+    write_json(headline(report), metrics_out)
     write_csv(result.calibration, calibration_out)
     write_parquet(result.predictions, predictions_out)
     gap = report["gap"]

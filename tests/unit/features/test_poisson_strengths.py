@@ -7,10 +7,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import poisson
 
 from matchcast.features.params import PriorParams, StrengthParams
-from matchcast.features.poisson_strengths import dixon_coles_probabilities, strength_pass
+from matchcast.features.poisson_strengths import strength_pass
 from matchcast.features.timeline import build_timeline
 
 NO_DECAY = StrengthParams(decay_per_day=0.0, shrinkage=1.0, newcomer_weight=6.0)
@@ -63,18 +62,3 @@ def test_counts_missing_give_nan_when_asked(make_matches: Callable[..., pd.DataF
         tl, missing, missing, NO_DECAY, LEVEL_DEFAULT, "sot", (4.8, 3.9), nan_without_data=True
     )
     assert all(np.isnan(v).all() for v in out.values())
-
-
-def test_dixon_coles_probabilities() -> None:
-    lam = np.array([1.5, 0.8, np.nan])
-    mu = np.array([1.1, 2.0, 1.0])
-    independent = dixon_coles_probabilities(lam, mu, 0.0, 10)
-    assert np.allclose(independent[:2].sum(axis=1), 1.0)
-    assert np.isnan(independent[2]).all()
-    # independent Poisson: P(draw) = sum_k P(k) P(k)
-    k = np.arange(11)
-    draw = float(np.sum(poisson.pmf(k, 1.5) * poisson.pmf(k, 1.1)))
-    assert independent[0, 1] == pytest.approx(draw / (1 - 1e-6), rel=1e-4)
-    assert independent[1, 2] > independent[1, 0]
-    # negative rho puts more weight on low draws
-    assert dixon_coles_probabilities(lam, mu, -0.1, 10)[0, 1] > independent[0, 1]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 from scipy import optimize
 
 from matchcast.data import columns as col
 from matchcast.models import dixon_coles as dc
+from matchcast.models import dixon_coles_walk_forward as wf
 
 N_TEAMS = 16
 
@@ -105,31 +105,13 @@ def test_rho_stays_admissible_when_data_push_it_hard() -> None:
     assert np.allclose(probs.sum(axis=1), 1.0)
 
 
-@pytest.mark.parametrize("rho", [-5.0, -0.9, 0.0, 0.9, 5.0])
-def test_outcome_probabilities_never_negative(rho: float) -> None:
-    lam = np.array([0.2, 1.0, 3.5, 6.0])
-    mu = np.array([4.0, 1.0, 0.3, 0.1])
-    probs = dc.outcome_probabilities(lam, mu, rho)
-    assert (probs >= 0).all()
-    assert np.allclose(probs.sum(axis=1), 1.0)
-
-
-def test_independent_poisson_case_matches_skellam() -> None:
-    from scipy import stats
-
-    probs = dc.outcome_probabilities(np.array([1.6]), np.array([1.1]), 0.0, max_goals=25)[0]
-    diff = stats.skellam(1.6, 1.1)
-    assert probs[1] == pytest.approx(diff.pmf(0), abs=1e-9)
-    assert probs[0] == pytest.approx(diff.sf(0), abs=1e-9)
-
-
 def test_pooled_leagues() -> None:
-    assert dc.pooled_leagues("E0") == ("E0", "E1")
-    assert dc.pooled_leagues("E2") == ("E1", "E2", "E3")
-    assert dc.pooled_leagues("EC") == ("E3", "EC")
-    assert dc.pooled_leagues("SC3") == ("SC2", "SC3")
-    assert dc.pooled_leagues("ARG") == ("ARG",)
-    assert dc.pooled_leagues("E1", pool="league") == ("E1",)
+    assert wf.pooled_leagues("E0") == ("E0", "E1")
+    assert wf.pooled_leagues("E2") == ("E1", "E2", "E3")
+    assert wf.pooled_leagues("EC") == ("E3", "EC")
+    assert wf.pooled_leagues("SC3") == ("SC2", "SC3")
+    assert wf.pooled_leagues("ARG") == ("ARG",)
+    assert wf.pooled_leagues("E1", pool="league") == ("E1",)
 
 
 def season_frame(rng: np.random.Generator) -> pd.DataFrame:
@@ -166,7 +148,7 @@ def test_walk_forward_uses_no_future_results() -> None:
     rng = np.random.default_rng(21)
     matches = season_frame(rng)
     test_mask = (matches[col.DATE] >= pd.Timestamp("2024-12-01")).to_numpy()
-    base = dc.dixon_coles_walk_forward(matches, test_mask, refit_every_days=7, window_days=365)
+    base = wf.dixon_coles_walk_forward(matches, test_mask, refit_every_days=7, window_days=365)
     assert base.shape == (int(test_mask.sum()), 3)
     assert np.isfinite(base).all() and (base >= 0).all()
     assert np.allclose(base.sum(axis=1), 1.0)
@@ -176,7 +158,7 @@ def test_walk_forward_uses_no_future_results() -> None:
     after = (changed[col.DATE] >= cutoff).to_numpy()
     changed.loc[after, col.HOME_GOALS] = pd.array(rng.poisson(4.0, after.sum()), dtype="Int64")
     changed.loc[after, col.AWAY_GOALS] = 0
-    moved = dc.dixon_coles_walk_forward(changed, test_mask, refit_every_days=7, window_days=365)
+    moved = wf.dixon_coles_walk_forward(changed, test_mask, refit_every_days=7, window_days=365)
 
     test_dates = matches.loc[test_mask, col.DATE].to_numpy()
     not_after = test_dates <= np.datetime64(cutoff)
@@ -193,7 +175,7 @@ def test_walk_forward_rates_unknown_teams_and_short_history() -> None:
     matches.loc[newcomer, col.HOME_ID] = "brand-new-team"
     mask = np.zeros(len(matches), dtype=bool)
     mask[[0, newcomer]] = True  # first match has no history at all
-    probs = dc.dixon_coles_walk_forward(matches, mask, refit_every_days=1)
+    probs = wf.dixon_coles_walk_forward(matches, mask, refit_every_days=1)
     assert np.isfinite(probs).all()
     assert np.allclose(probs.sum(axis=1), 1.0)
     assert np.allclose(probs[0], 1.0 / 3.0)  # no training data: uniform

@@ -1,0 +1,59 @@
+"""The one Dixon–Coles outcome function (features and the baseline model both call it)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from matchcast.features.scorelines import RHO_MARGIN, outcome_probabilities
+
+
+def _grid_outcomes(lam: float, mu: float, rho: float, max_goals: int) -> np.ndarray:
+    """The textbook computation: the whole tau-weighted score matrix, then its regions."""
+    goals = np.arange(max_goals + 1)
+    grid = np.outer(stats.poisson.pmf(goals, lam), stats.poisson.pmf(goals, mu))
+    grid[0, 0] *= 1 - lam * mu * rho
+    grid[0, 1] *= 1 + lam * rho
+    grid[1, 0] *= 1 + mu * rho
+    grid[1, 1] *= 1 - rho
+    grid /= grid.sum()
+    return np.array([np.tril(grid, -1).sum(), np.trace(grid), np.triu(grid, 1).sum()])
+
+
+@pytest.mark.parametrize(
+    ("lam", "mu", "rho"), [(1.5, 1.1, 0.0), (0.8, 2.0, -0.1), (2.4, 0.6, 0.08)]
+)
+def test_equals_the_whole_score_matrix(lam: float, mu: float, rho: float) -> None:
+    got = outcome_probabilities(np.array([lam]), np.array([mu]), rho, 10)[0]
+    assert got == pytest.approx(_grid_outcomes(lam, mu, rho, 10), abs=1e-12)
+
+
+def test_rho_outside_a_matchs_interval_is_clipped_to_it() -> None:
+    # λμ = 25: tau(0-0) = 1 - 25ρ is negative for ρ = 0.1; the admissible upper bound is 1/25.
+    got = outcome_probabilities(np.array([5.0]), np.array([5.0]), 0.1, 10)[0]
+    clipped = 1 / 25 * (1 - RHO_MARGIN)
+    assert got == pytest.approx(_grid_outcomes(5.0, 5.0, clipped, 10), abs=1e-12)
+
+
+@pytest.mark.parametrize("rho", [-5.0, -0.9, 0.0, 0.9, 5.0])
+def test_never_negative(rho: float) -> None:
+    lam = np.array([0.2, 1.0, 3.5, 6.0])
+    mu = np.array([4.0, 1.0, 0.3, 0.1])
+    probs = outcome_probabilities(lam, mu, rho)
+    assert (probs >= 0).all()
+    assert np.allclose(probs.sum(axis=1), 1.0)
+
+
+def test_independent_poisson_case_matches_skellam() -> None:
+    probs = outcome_probabilities(np.array([1.6]), np.array([1.1]), 0.0, max_goals=25)[0]
+    diff = stats.skellam(1.6, 1.1)
+    assert probs[1] == pytest.approx(diff.pmf(0), abs=1e-9)
+    assert probs[0] == pytest.approx(diff.sf(0), abs=1e-9)
+
+
+def test_missing_expectation_gives_a_nan_row_and_leaves_the_others() -> None:
+    probs = outcome_probabilities(np.array([1.5, np.nan]), np.array([1.1, 1.0]), -0.05, 10)
+    assert np.isnan(probs[1]).all()
+    assert probs[0].sum() == pytest.approx(1.0)
+    assert outcome_probabilities(np.array([1.5]), np.array([1.1]), -0.1, 10)[0, 1] > probs[0, 1]
