@@ -17,6 +17,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from matchcast.app.cache import RedisCache
 from matchcast.app.metrics import Metrics, MetricsMiddleware
+from matchcast.app.readiness import register_serving_checks
 from matchcast.app.routes import admin, dashboard, health, jobs, matches, model, predict
 from matchcast.app.runtime import Runtime, ServeConfig
 from matchcast.app.state import StateHolder, watch
@@ -92,6 +93,7 @@ def create_app(config: ServeConfig) -> FastAPI:
     app.state.runtime = runtime
     if config.jobs is not None:
         runtime.jobs = JobClient(config.jobs)  # connects on first use
+    register_serving_checks(runtime.readiness, runtime.holder, runtime.jobs)
     routers = (
         predict.router,
         matches.router,

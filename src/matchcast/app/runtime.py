@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from starlette.responses import Response
 
 from matchcast.app.cache import RedisCache
 from matchcast.app.metrics import Metrics
+from matchcast.app.readiness import ReadinessChecks
 from matchcast.app.state import ServingFiles, StateHolder
 from matchcast.config import Settings
 from matchcast.tasks.client import JobClient, JobsConfig
@@ -59,6 +60,7 @@ class Runtime:
     metrics: Metrics
     cache: RedisCache | None = None
     jobs: JobClient | None = None
+    readiness: ReadinessChecks = field(default_factory=ReadinessChecks)
 
     def note_reload(self, components: list[str]) -> None:
         """Count the reloaded components and refresh the gauges from the new state."""

@@ -315,11 +315,23 @@ class Health(BaseModel):
     status: Literal["ok"] = "ok"
 
 
+class ReadinessCheck(BaseModel):
+    """One readiness check's result."""
+
+    ok: bool
+    reason: str | None = None
+
+
 class Readiness(BaseModel):
     """Readiness answer: 200 when ready, 503 with the reason otherwise."""
 
     ready: bool
-    reason: str | None = None
+    reason: str | None = Field(
+        default=None, description="The failing checks' reasons, `<check>: <reason>` joined by `; `."
+    )
+    checks: dict[str, ReadinessCheck] = Field(
+        default_factory=dict, description="Every readiness check by name."
+    )
     n_predictions: int = 0
     data_version: str | None = None
     model_version: str | None = None
