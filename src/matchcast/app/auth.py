@@ -114,6 +114,8 @@ class AdminGate:
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),
                     (b"www-authenticate", CHALLENGE.encode()),
+                    # The body (if any) is never read: close rather than drain it.
+                    (b"connection", b"close"),
                 ],
             }
         )

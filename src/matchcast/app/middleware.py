@@ -23,7 +23,7 @@ from secure import (
     XFrameOptions,
 )
 from starlette.exceptions import HTTPException
-from starlette.routing import BaseRoute, Match, Route
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access_logger = logging.getLogger("matchcast.access")
@@ -32,6 +32,7 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 DOCS_PATHS = ("/docs", "/docs-assets/")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+PROBED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 Headers = list[tuple[bytes, bytes]]
 
 
@@ -97,14 +98,16 @@ class SecurityHeaders:
 
 
 def allowed_methods(routes: Iterable[BaseRoute], scope: Scope) -> list[str]:
-    """Every method some route accepts on the request's path (HEAD with GET, OPTIONS)."""
-    methods: set[str] = set()
-    probe = {**scope, "method": "GET"}
-    for route in routes:
-        if isinstance(route, Route) and route.methods:
-            match, _ = route.matches(probe)
-            if match is not Match.NONE:
-                methods |= route.methods
+    """Every method some route accepts on the request's path (HEAD with GET, OPTIONS).
+
+    Each candidate method is tried with the routes' own ``matches`` (FastAPI nests the
+    routes of included routers, so their method sets are not listed in one place).
+    """
+    methods = {
+        method
+        for method in PROBED_METHODS
+        if any(route.matches({**scope, "method": method})[0] is Match.FULL for route in routes)
+    }
     if not methods:
         return []
     if "GET" in methods:

@@ -208,17 +208,18 @@ class StateHolder:
                     logger.exception("could not load %s from %s", name, paths[name])
                     errors[name] = f"{type(exc).__name__}: {exc}"
                     self.last_failed.append(name)
-            mismatch = _batch_mismatch(predictions, model) if set(BATCH) & set(done) else None
-            if mismatch is not None or any(n in errors for n in BATCH if n in todo):
+            failed = [n for n in BATCH if n in errors and n in todo]
+            mismatch = None
+            if not failed and set(BATCH) & set(done):
+                mismatch = _batch_mismatch(predictions, model)
+            if failed or mismatch is not None:
                 # Not both loaded and agreeing: keep the previous pair as it was.
                 predictions, model = old.predictions, old.model
                 frame = None
-                failed = [n for n in BATCH if n in errors and n in todo]
                 for name in BATCH:
                     if name in done:
                         done.remove(name)
-                        if mismatch is None:
-                            errors[name] = f"held back with {', '.join(failed)}, which failed"
+                        errors[name] = mismatch or f"held back: {', '.join(failed)} failed"
                     if mismatch is not None:
                         errors[name] = mismatch
                         self.last_failed.append(name)
