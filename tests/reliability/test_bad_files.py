@@ -76,8 +76,11 @@ def test_a_quoted_field_spanning_lines_is_quarantined_and_the_rest_kept(
     assert dropped["reason"].str.contains("a quoted field spans lines 202-203").sum() == 1
     # every kept row is still aligned with its line: its date and teams are the file's
     by_line = {i + 1: text for i, text in enumerate((root / E0_2526).read_text().splitlines())}
-    for row in in_file.sample(20, random_state=1).itertuples():
-        assert f",{row.home_team},{row.away_team}," in by_line[row.source_line]
+    sample = in_file.sample(20, random_state=1)
+    for line, home, away in zip(
+        sample[c.SOURCE_LINE].tolist(), sample[c.HOME_TEAM], sample[c.AWAY_TEAM], strict=True
+    ):
+        assert f",{home},{away}," in by_line[line]
     validated = validate_matches(matches, issues, AS_OF, 0.01)
     assert validated.report["dropped"] == 2
     assert validated.report["files_with_quarantined_rows"][E0_2526] == {"rows": 380, "dropped": 2}

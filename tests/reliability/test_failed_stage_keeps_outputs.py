@@ -20,7 +20,8 @@ from typer.testing import CliRunner
 
 from matchcast.cli import app
 from matchcast.data import columns as c
-from matchcast.tasks.workflow import WorkflowError, run_dvc
+from matchcast.tasks.errors import WorkflowError
+from matchcast.tasks.workflow import run_dvc
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
