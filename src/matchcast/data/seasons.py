@@ -16,6 +16,11 @@ Accepted labels (canonical form on the right):
 ``2014``       ``2014``     a calendar-year season
 =============  ===========  ========================================================
 
+Four digits that read both ways (``2021``: the year 2021 or 2020-21; ``2122``) are a
+calendar year unless the other labels of the same league are split-year seasons
+(:func:`resolve_ambiguous_labels`): a file that writes ``1920``, ``2223`` also means 2020-21
+by ``2021``.
+
 Anything else is unparseable: the row keeps no label and the contract quarantines it.
 """
 
@@ -78,6 +83,43 @@ def parse_season_labels(values: pd.Series) -> pd.Series:
     out = out.mask(compact, _label(_full_year(head).where(compact)))
     calendar = value.notna() & ~compact & ~not_a_year
     out = out.mask(calendar.fillna(False), four)
+    return out
+
+
+def _ambiguous_compact(text: pd.Series) -> pd.Series:
+    """Four-digit labels that read as a year and as two consecutive two-digit years."""
+    four = text.astype("string").str.strip()
+    value = pd.to_numeric(four.where(four.str.fullmatch(r"\d{4}").fillna(False)), errors="coerce")
+    value = value.astype("float64")
+    head, tail = value // 100, value % 100
+    is_year = (value >= FIRST_YEAR_LABEL) & (value <= LAST_YEAR_LABEL)
+    return (value.notna() & is_year & _is_next(_full_year(head), tail)).fillna(False)
+
+
+def resolve_ambiguous_labels(text: pd.Series, parsed: pd.Series, leagues: pd.Series) -> pd.Series:
+    """Re-read ambiguous four-digit labels as split seasons in leagues that use split labels.
+
+    Args:
+        text: The labels as written.
+        parsed: :func:`parse_season_labels` of ``text`` (ambiguous ones read as years).
+        leagues: Each row's league.
+
+    Returns:
+        ``parsed`` with ``2021`` read as ``2020-21`` in leagues whose unambiguous labels are
+        mostly split-year seasons.
+    """
+    ambiguous = _ambiguous_compact(text)
+    if not ambiguous.any():
+        return parsed
+    clear = parsed.notna() & ~ambiguous
+    split_share = (parsed[clear].str.len() == 7).groupby(leagues[clear]).mean()
+    split_leagues = set(split_share[split_share > 0.5].index)
+    flip = ambiguous & leagues.isin(split_leagues).fillna(False)
+    if not flip.any():
+        return parsed
+    value = pd.to_numeric(text[flip].astype("string").str.strip(), errors="coerce")
+    out = parsed.copy()
+    out[flip] = _label(_full_year(value // 100))
     return out
 
 

@@ -139,3 +139,11 @@ def test_a_calendar_year_season_may_end_in_the_next_february() -> None:
     result = validate_matches(_generic(lines, header), empty_issues(), dt.date(2021, 6, 1), 0.0)
     assert len(result.matches) == len(lines)
     assert result.quarantine.empty
+
+
+def test_compact_labels_that_read_as_years_follow_the_league() -> None:
+    # "2021" alone is the year 2021; beside "1920" and "2223" in the same league it is 2020-21.
+    text = pd.Series(["1920", "2021", "2122", "2223", "2021", "2022"], dtype="string")
+    leagues = pd.Series(["A", "A", "A", "A", "B", "B"], dtype="string")
+    parsed = seasons.resolve_ambiguous_labels(text, seasons.parse_season_labels(text), leagues)
+    assert parsed.tolist() == ["2019-20", "2020-21", "2021-22", "2022-23", "2021", "2022"]

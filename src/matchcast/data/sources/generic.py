@@ -136,6 +136,6 @@ def _seasons(
     else:
         text = pd.Series(pd.NA, index=raw.index, dtype="string")
     empty = text.isna() | (text == "")
-    parsed = seasons.parse_season_labels(text)
+    parsed = seasons.resolve_ambiguous_labels(text, seasons.parse_season_labels(text), league)
     filled = seasons.fill_missing_seasons(league, dates, parsed.where(~empty), calendars)
     return parsed.where(~empty, filled)
