@@ -6,6 +6,7 @@ The ``evaluate`` stage scores all of them on exactly the same test matches; its 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 
@@ -39,7 +40,9 @@ class EvaluateParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    test_seasons: int = Field(default=2, ge=1)
+    test_seasons: int = Field(default=2, ge=1)  # complete seasons of each league
+    # Test period = every finished match from this day to as_of (test_seasons then unused).
+    test_from: dt.date | None = None
     calibration_bins: int = Field(default=10, ge=2)
     market_methods: list[str] = Field(default_factory=lambda: ["proportional", "shin", "power"])
     big_five: list[str] = Field(default_factory=lambda: list(BIG_FIVE))

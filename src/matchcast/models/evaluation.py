@@ -3,10 +3,16 @@
 Every forecaster is scored on the *comparison set*: test matches with a result, usable
 market odds and a finite forecast from every forecaster. The gap is model minus market,
 per match, with the standard error of the paired mean.
+
+A results-only source has no odds: when no test match has a usable market price, the
+comparison set drops the market condition, the ``market`` and ``gap`` blocks say that no
+market benchmark exists (``available: false``), and the ``benchmark`` block compares the
+model with the best baseline instead (ADR-0014).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +24,9 @@ from numpy.typing import NDArray
 from matchcast.data import columns as C
 from matchcast.models import metrics
 
+logger = logging.getLogger(__name__)
 FloatArray = NDArray[np.float64]
+NO_MARKET = "no bookmaker odds for any test match: no market benchmark"
 BIG_FIVE = ("E0", "D1", "I1", "SP1", "F1")
 #: Blocks of the full report that stay in the DVC metrics file (``dvc metrics show``); the
 #: per-league, per-baseline and per-method detail lives in the full report only.
@@ -26,6 +34,7 @@ HEADLINE_BLOCKS = (
     "test",
     "market",
     "gap",
+    "benchmark",
     "per_season",
     "test_all_finished",
     "excluded",
@@ -82,7 +91,7 @@ def _gap(model: FloatArray, market: FloatArray, y: NDArray[np.int64]) -> dict[st
 
 def _block(
     model: FloatArray,
-    market: FloatArray,
+    market: FloatArray | None,
     baselines: Mapping[str, FloatArray],
     y: NDArray[np.int64],
     full: bool,
@@ -90,9 +99,39 @@ def _block(
     return {
         "n": len(y),
         "model": _scores(model, y, full),
-        "market": _scores(market, y, full),
-        "gap": _gap(model, market, y),
+        "market": _scores(market, y, full) if market is not None else _no_market(),
+        "gap": _gap(model, market, y) if market is not None else {"n": 0},
         "baselines": {name: _scores(p, y, False) for name, p in baselines.items()},
+    }
+
+
+def _no_market() -> dict[str, Any]:
+    return {"n": 0, "available": False, "note": NO_MARKET}
+
+
+def _finite(probs: FloatArray) -> NDArray[np.bool_]:
+    return np.asarray(np.isfinite(probs).all(axis=1), dtype=bool)
+
+
+def _benchmark(
+    model: FloatArray,
+    market: FloatArray | None,
+    market_name: str,
+    baselines: Mapping[str, FloatArray],
+    y: NDArray[np.int64],
+) -> dict[str, Any]:
+    """The forecaster the model is measured against: the market, else the best baseline."""
+    if market is not None:
+        return {"kind": "market", "name": market_name, "gap": _gap(model, market, y)}
+    if not baselines or len(y) == 0:
+        return {"kind": "none", "name": None, "gap": {"n": 0}}
+    losses = {name: metrics.log_loss(p, y) for name, p in baselines.items()}
+    best = min(losses, key=lambda name: losses[name])
+    return {
+        "kind": "baseline",
+        "name": best,
+        "note": f"{NO_MARKET}; the best baseline on the test matches is the benchmark",
+        "gap": _gap(model, baselines[best], y),
     }
 
 
@@ -118,16 +157,26 @@ def evaluate(
         big_five: leagues pooled in the ``big_five`` block.
 
     Returns:
-        The report (``test``, ``market``, ``gap``, ``baselines``, ``market_methods``,
-        ``per_league``, ``per_season``, ``big_five``), the model's reliability table and
-        per-match predictions of the comparison set.
+        The report (``test``, ``market``, ``gap``, ``benchmark``, ``baselines``,
+        ``market_methods``, ``per_league``, ``per_season``, ``big_five``), the model's
+        reliability table and per-match predictions of the comparison set. Without any
+        market price the ``market`` and ``gap`` blocks have ``n: 0`` and
+        ``available: false``, and ``benchmark`` is the best baseline.
     """
     benchmark_name = next(iter(market))
-    benchmark = market[benchmark_name]
     finished = test[C.RESULT].notna().to_numpy(dtype=bool)
-    usable = finished & np.isfinite(benchmark).all(axis=1) & np.isfinite(model).all(axis=1)
-    for probs in [*market.values(), *baselines.values()]:
-        usable &= np.isfinite(probs).all(axis=1)
+    usable = finished & _finite(model)
+    for probs in baselines.values():
+        usable &= _finite(probs)
+    priced = usable.copy()
+    for probs in market.values():
+        priced &= _finite(probs)
+    has_market = bool(priced.any())
+    if has_market:
+        usable = priced
+    else:
+        logger.warning("%s: the model is compared with the baselines only", NO_MARKET)
+    benchmark = market[benchmark_name] if has_market else None
     idx = np.flatnonzero(usable)
     y_all = np.full(len(test), -1, dtype=np.int64)
     y_all[finished] = metrics.outcome_codes(test.loc[finished, C.RESULT])
@@ -136,13 +185,33 @@ def evaluate(
     def take(p: FloatArray, rows: NDArray[np.int64]) -> FloatArray:
         return p[rows]
 
+    def sub(p: FloatArray | None, rows: NDArray[np.int64]) -> FloatArray | None:
+        return None if p is None else p[rows]
+
     report: dict[str, Any] = {
         "test": _scores(take(model, idx), y, True),
         "test_all_finished": _scores(model[finished], y_all[finished], True),
-        "market": {**_scores(take(benchmark, idx), y, True), "method": benchmark_name},
-        "gap": _gap(take(model, idx), take(benchmark, idx), y),
+        "market": (
+            {**_scores(take(benchmark, idx), y, True), "method": benchmark_name}
+            if benchmark is not None
+            else {**_no_market(), "method": None}
+        ),
+        "gap": _gap(take(model, idx), take(benchmark, idx), y)
+        if benchmark is not None
+        else {"n": 0},
+        "benchmark": _benchmark(
+            take(model, idx),
+            sub(benchmark, idx),
+            benchmark_name,
+            {name: take(p, idx) for name, p in baselines.items()},
+            y,
+        ),
         "baselines": {name: _scores(take(p, idx), y, True) for name, p in baselines.items()},
-        "market_methods": {name: _scores(take(p, idx), y, True) for name, p in market.items()},
+        "market_methods": (
+            {name: _scores(take(p, idx), y, True) for name, p in market.items()}
+            if has_market
+            else {}
+        ),
         "excluded": {
             "no_result": int((~finished).sum()),
             "no_market_or_forecast": int(finished.sum() - len(idx)),
@@ -159,12 +228,12 @@ def evaluate(
             if keep is not None and value not in keep:
                 continue
             rows = idx[values == value]
-            sub = np.flatnonzero(values == value)
+            mine = np.flatnonzero(values == value)
             out[str(value)] = _block(
                 model[rows],
-                benchmark[rows],
+                sub(benchmark, rows),
                 {k: p[rows] for k, p in baselines.items()},
-                y[sub],
+                y[mine],
                 True,
             )
         return out
@@ -177,7 +246,7 @@ def evaluate(
     report["big_five"] = {
         "pooled": _block(
             model[five_rows],
-            benchmark[five_rows],
+            sub(benchmark, five_rows),
             {k: p[five_rows] for k, p in baselines.items()},
             y[in_five],
             True,
@@ -186,6 +255,7 @@ def evaluate(
     }
     calibration = metrics.calibration_table(take(model, idx), y, bins)
     rows = test.iloc[idx]
+    market_idx = benchmark[idx] if benchmark is not None else np.full((len(idx), 3), np.nan)
     predictions = pd.DataFrame(
         {
             C.MATCH_ID: rows[C.MATCH_ID].astype("string").to_numpy(),
@@ -196,9 +266,9 @@ def evaluate(
             "p_home": model[idx, 0],
             "p_draw": model[idx, 1],
             "p_away": model[idx, 2],
-            "market_home": benchmark[idx, 0],
-            "market_draw": benchmark[idx, 1],
-            "market_away": benchmark[idx, 2],
+            "market_home": market_idx[:, 0],
+            "market_draw": market_idx[:, 1],
+            "market_away": market_idx[:, 2],
         }
     )
     return Evaluation(report=report, calibration=calibration, predictions=predictions)

@@ -44,31 +44,51 @@ def _flat(prefix: str, value: Any, out: dict[str, Any]) -> dict[str, Any]:
 
 
 def evaluation_tags(report: Mapping[str, Any]) -> dict[str, str]:
-    """The model-version tags that carry the test evaluation."""
-    return {
+    """The model-version tags that carry the test evaluation.
+
+    Without a market (a results-only source) the market and gap tags are absent and
+    ``benchmark`` names the best baseline the ``benchmark_gap_*`` tags compare with.
+    """
+    tags = {
         "test_log_loss": str(report["test"]["log_loss"]),
         "test_rps": str(report["test"]["rps"]),
         "test_ece": str(report["test"]["ece"]),
         "test_n": str(report["test"]["n"]),
-        "market_log_loss": str(report["market"]["log_loss"]),
-        "market_rps": str(report["market"]["rps"]),
-        "gap_log_loss": str(report["gap"]["log_loss"]),
-        "gap_rps": str(report["gap"]["rps"]),
         "test_seasons": ",".join(report.get("test_seasons", [])),
     }
+    for block, key in (
+        ("market", "log_loss"),
+        ("market", "rps"),
+        ("gap", "log_loss"),
+        ("gap", "rps"),
+    ):
+        value = report.get(block, {}).get(key)
+        if value is not None:
+            tags[f"{block}_{key}"] = str(value)
+    bench = report.get("benchmark")
+    if bench and bench.get("name"):
+        tags["benchmark"] = str(bench["name"])
+        for key in ("log_loss", "rps"):
+            if bench["gap"].get(key) is not None:
+                tags[f"benchmark_gap_{key}"] = str(bench["gap"][key])
+    return tags
 
 
 def run_metrics(report: Mapping[str, Any]) -> dict[str, float]:
     """Headline numbers of the report as MLflow metrics."""
     out: dict[str, float] = {}
     for block in ("test", "market", "gap"):
-        for key, value in report[block].items():
+        for key, value in report.get(block, {}).items():
             if isinstance(value, int | float) and not isinstance(value, bool):
                 out[f"{block}_{key}"] = float(value)
     for name, scores in report.get("baselines", {}).items():
         for key in ("log_loss", "rps"):
             if isinstance(scores.get(key), float):
                 out[f"baseline_{name}_{key}"] = float(scores[key])
+    bench = report.get("benchmark", {}).get("gap", {})
+    for key in ("log_loss", "rps"):
+        if isinstance(bench.get(key), float):
+            out[f"benchmark_gap_{key}"] = float(bench[key])
     for league, block in report.get("per_league", {}).items():
         for key in ("log_loss", "rps"):
             if isinstance(block["gap"].get(key), float):

@@ -1,9 +1,10 @@
 """Walk-forward splits and Optuna tuning of the 1X2 model under a time budget.
 
-The test period is the last ``n`` complete seasons before ``as_of``; everything finished
-before it is training data. Tuning validates on each of the last ``folds`` training
-seasons ``s`` with a model fitted on the seasons before ``s`` (itself calibrated on the
-season just before ``s``), so nothing is ever scored on data it was fitted on.
+The test period (:mod:`matchcast.models.test_period`) is the last ``n`` complete seasons of
+each league before ``as_of``; everything finished before it is training data.
+Tuning validates on each of the last ``folds`` training seasons ``s`` with a model fitted
+on the seasons before ``s`` (itself calibrated on the season just before ``s``), so nothing
+is ever scored on data it was fitted on.
 """
 
 from __future__ import annotations
@@ -35,44 +36,6 @@ class TuningParams(BaseModel):
     # Only the most recent seasons train the fold models (speed); null uses every season.
     train_window_seasons: int | None = Field(default=12, ge=2)
     seed: int = 42
-
-
-def season_of(day: pd.Timestamp) -> str:
-    """The split-year season label ("2024-25") containing a date; seasons start in July."""
-    start = day.year if day.month >= 7 else day.year - 1
-    return f"{start}-{(start + 1) % 100:02d}"
-
-
-def find_test_seasons(frame: pd.DataFrame, as_of: str, n: int) -> list[str]:
-    """The last ``n`` complete seasons before ``as_of``.
-
-    A season is complete when it has no scheduled match, its last match is on or before
-    ``as_of`` and it is not the season in progress at ``as_of``.
-
-    Args:
-        frame: match or features frame with season, date and status.
-        as_of: the data cut-off date (ISO).
-        n: how many seasons.
-
-    Returns:
-        The season labels, oldest first.
-    """
-    cutoff = pd.Timestamp(as_of)
-    current = season_of(cutoff)
-    in_progress = cutoff.month not in (6, 7)
-    season = frame[C.SEASON].astype("string")
-    last = frame.groupby(season, observed=True)[C.DATE].max()
-    scheduled = set(season[(frame[C.STATUS] == C.SCHEDULED).to_numpy(dtype=bool)].dropna())
-    complete = [
-        s
-        for s in seasons_in_order(frame)
-        if s not in scheduled
-        and pd.Timestamp(str(last[s])) <= cutoff
-        and not (in_progress and s == current)
-    ]
-    if len(complete) < n:
-        raise ValueError(f"need {n} complete seasons before {as_of}, found {complete}")
-    return complete[-n:]
 
 
 @dataclass
@@ -290,26 +253,3 @@ def tune(frame: pd.DataFrame, base: ModelParams, budget: TuningParams) -> Tuning
         elapsed_s=elapsed,
         trials=trials,
     )
-
-
-def split_period(
-    features: pd.DataFrame, as_of: str, n_test_seasons: int
-) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """Training rows (finished, before the test period) and test rows (test seasons).
-
-    Args:
-        features: features frame (finished and scheduled rows).
-        as_of: the data cut-off.
-        n_test_seasons: how many complete seasons form the test period.
-
-    Returns:
-        (training rows, test rows, test season labels).
-    """
-    seasons = find_test_seasons(features, as_of, n_test_seasons)
-    in_test = features[C.SEASON].astype("string").isin(seasons).to_numpy(dtype=bool)
-    test_start = features.loc[in_test, C.DATE].min()
-    finished = (features[C.STATUS] == C.FINISHED).to_numpy(dtype=bool) & features[
-        C.RESULT
-    ].notna().to_numpy(dtype=bool)
-    before = (features[C.DATE] < test_start).to_numpy(dtype=bool)
-    return features.loc[finished & before & ~in_test], features.loc[in_test & finished], seasons

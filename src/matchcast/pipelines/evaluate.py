@@ -19,7 +19,8 @@ from matchcast.data.io import write_csv, write_json, write_parquet
 from matchcast.data.params import load_section
 from matchcast.models.comparators import EvaluateParams, baseline_forecasts, market_forecasts
 from matchcast.models.evaluation import evaluate, headline
-from matchcast.models.tuning import predict_by_season, split_period
+from matchcast.models.test_period import split_period
+from matchcast.models.tuning import predict_by_season
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,9 @@ def main(
     as_of = str(load_section(params, "data").get("as_of", "2026-03-01"))
     frame = pd.read_parquet(features)
     table = pd.read_parquet(matches)
-    train, test, seasons = split_period(frame, as_of, eval_params.test_seasons)
+    train, test, seasons = split_period(
+        frame, as_of, eval_params.test_seasons, eval_params.test_from
+    )
     test = test.reset_index(drop=True)
     # Each test season is predicted by a model fitted strictly before it.
     fitted = pickle.loads(season_models.read_bytes())
@@ -68,14 +71,15 @@ def main(
     write_json(headline(report), metrics_out)
     write_csv(result.calibration, calibration_out)
     write_parquet(result.predictions, predictions_out)
-    gap = report["gap"]
+    bench = report["benchmark"]
     logger.info(
-        "test n=%d log-loss %.4f (market %.4f, gap %+.4f ± %.4f), RPS gap %+.4f ± %.4f",
+        "test n=%d log-loss %.4f; against %s %s: gap %+.4f ± %.4f log-loss, %+.4f ± %.4f RPS",
         report["test"]["n"],
         report["test"]["log_loss"],
-        report["market"]["log_loss"],
-        gap["log_loss"],
-        gap["log_loss_se"],
-        gap["rps"],
-        gap["rps_se"],
+        bench["kind"],
+        bench["name"],
+        bench["gap"].get("log_loss") or float("nan"),
+        bench["gap"].get("log_loss_se") or float("nan"),
+        bench["gap"].get("rps") or float("nan"),
+        bench["gap"].get("rps_se") or float("nan"),
     )

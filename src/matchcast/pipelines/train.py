@@ -20,8 +20,10 @@ import typer
 
 from matchcast.data.io import atomic_write, write_json
 from matchcast.data.params import load_section
+from matchcast.models.comparators import EvaluateParams
 from matchcast.models.estimator import ModelParams, OutcomeModel
-from matchcast.models.tuning import TuningParams, split_period, tune, walk_forward_fit
+from matchcast.models.test_period import split_period
+from matchcast.models.tuning import TuningParams, tune, walk_forward_fit
 
 logger = logging.getLogger(__name__)
 
@@ -58,9 +60,9 @@ def main(
     started = time.perf_counter()
     model_params, budget = load_model_params(params)
     as_of = str(load_section(params, "data").get("as_of", "2026-03-01"))
-    n_test = int(load_section(params, "evaluate").get("test_seasons", 2))
+    period = EvaluateParams.model_validate(load_section(params, "evaluate"))
     frame = pd.read_parquet(features)
-    train, test, seasons = split_period(frame, as_of, n_test)
+    train, test, seasons = split_period(frame, as_of, period.test_seasons, period.test_from)
     logger.info("training on %d matches before the test seasons %s", len(train), seasons)
     tuned = tune(train, model_params, budget)
     fit_started = time.perf_counter()

@@ -16,9 +16,9 @@ from matchcast.models.estimator import (
     outcome_codes,
     season_weights,
 )
+from matchcast.models.test_period import find_test_seasons
 from matchcast.models.tuning import (
     TuningParams,
-    find_test_seasons,
     predict_by_season,
     tune,
     walk_forward_fit,
