@@ -27,7 +27,7 @@ from matchcast.config import get_settings
 from matchcast.data import store
 from matchcast.data.io import file_md5, write_parquet
 from matchcast.models import registry
-from matchcast.pipelines.batch_inference import BatchParams, BatchResult, run_batch_inference
+from matchcast.models.batch import BatchParams, BatchResult, run_batch_inference
 
 FEATURES = ["f_elo_diff", "f_home_form5_points", "f_away_form5_points"]
 WINDOW_DAYS = 50
