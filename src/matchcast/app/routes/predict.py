@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from starlette.responses import Response
 from starlette.types import Scope
 
-from matchcast.app.predictions import Entry
+from matchcast.app.predictions import Entry, etag_of
 from matchcast.app.runtime import PrebuiltResponse, Runtime
 from matchcast.app.schemas import (
     EXAMPLE_MATCH_ID,
@@ -25,6 +26,7 @@ from matchcast.app.schemas import (
 )
 from matchcast.app.state import ServingState
 from matchcast.data import columns as C
+from matchcast.data.prediction_contract import MARKET_ALIASES, MARKET_NAMES
 
 router = APIRouter(tags=["predictions"])
 
@@ -46,6 +48,46 @@ MATCH_ID_DOC = {
     },
 }
 ETAG_LABEL = "etag"
+JSON = b"application/json"
+MARKETS_DOC = {
+    "name": "markets",
+    "in": "query",
+    "required": False,
+    "description": "Comma-separated markets to include (default: all): "
+    + ", ".join(MARKET_NAMES)
+    + "; short names "
+    + ", ".join(f"{k} = {v}" for k, v in MARKET_ALIASES.items())
+    + ".",
+    "schema": {"type": "string", "examples": ["ou,btts,ah"]},
+}
+
+
+def selected_markets(query_string: bytes) -> tuple[str, ...] | None:
+    """The markets a query selects (contract order), None when it does not filter.
+
+    Raises:
+        HTTPException: 422 naming the unknown markets, or for an empty selection.
+    """
+    if not query_string:
+        return None
+    values = parse_qs(query_string.decode("latin-1"), keep_blank_values=True).get("markets")
+    if values is None:
+        return None
+    names = [n.strip().lower() for v in values for n in v.split(",") if n.strip()]
+    if not names:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"markets is empty: give a comma-separated subset of {', '.join(MARKET_NAMES)}",
+        )
+    wanted = {MARKET_ALIASES.get(n, n) for n in names}
+    unknown = sorted(n for n in names if MARKET_ALIASES.get(n, n) not in MARKET_NAMES)
+    if unknown:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"unknown markets {unknown}: choose from {', '.join(MARKET_NAMES)} "
+            f"(or {', '.join(MARKET_ALIASES)})",
+        )
+    return tuple(n for n in MARKET_NAMES if n in wanted)
 
 
 def missing_detail(state: ServingState, match_id: str) -> str:
@@ -92,14 +134,15 @@ IF_NONE_MATCH_DOC = {
         304: {"description": "Not modified: If-None-Match matched the current ETag."},
         404: {"model": ErrorDetail, "description": "Unknown match, or a match without a forecast."},
         422: {
-            "description": "Malformed match id (FastAPI's validation error body).",
+            "description": "Malformed match id (FastAPI's validation error body), or unknown "
+            "markets (`detail` names them).",
             "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}
             },
         },
         503: {"model": ErrorDetail, "description": "Predictions are not loaded yet."},
     },
-    openapi_extra={"parameters": [MATCH_ID_DOC, IF_NONE_MATCH_DOC]},
+    openapi_extra={"parameters": [MATCH_ID_DOC, MARKETS_DOC, IF_NONE_MATCH_DOC]},
 )
 async def get_prediction(request: Request) -> Response:
     """Return the forecast, its top reasons and the model's provenance.
@@ -115,6 +158,7 @@ async def get_prediction(request: Request) -> Response:
     match_id: str = request.scope["path_params"]["match_id"]
     if len(match_id) > MATCH_ID_MAX_LENGTH or _MATCH_ID.fullmatch(match_id) is None:
         raise RequestValidationError([_invalid_id(match_id)])
+    markets = selected_markets(request.scope["query_string"])
     runtime: Runtime = request.app.state.runtime
     state = runtime.holder.state
     index = state.predictions
@@ -128,6 +172,8 @@ async def get_prediction(request: Request) -> Response:
             raise HTTPException(status.HTTP_404_NOT_FOUND, missing_detail(state, match_id))
     metrics = runtime.metrics
     metrics.predictions_served.inc()
+    if markets is not None:
+        return _selected(entry, markets, _header(request.scope, b"if-none-match"))
     if_none_match = _header(request.scope, b"if-none-match")
     if if_none_match is not None:
         if _etag_matches(if_none_match, entry.etag):
@@ -144,6 +190,18 @@ async def get_prediction(request: Request) -> Response:
         elif cached == "miss":
             cache.put_later(key, entry.etag, entry.body)
     return PrebuiltResponse(body, list(entry.raw_headers))
+
+
+def _selected(entry: Entry, markets: tuple[str, ...], if_none_match: str | None) -> Response:
+    """A record with only some markets: joined from the entry's pre-serialised parts."""
+    body = entry.select(markets)
+    etag = etag_of(body)
+    kept = [h for h in entry.raw_headers if h[0] == b"cache-control"]
+    headers = [(b"etag", etag.encode()), *kept]
+    if if_none_match is not None and _etag_matches(if_none_match, etag):
+        return PrebuiltResponse(b"", headers, status_code=status.HTTP_304_NOT_MODIFIED)
+    headers += [(b"content-type", JSON), (b"content-length", str(len(body)).encode())]
+    return PrebuiltResponse(body, headers)
 
 
 def _invalid_id(match_id: str) -> dict[str, Any]:
