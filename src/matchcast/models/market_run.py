@@ -48,10 +48,11 @@ class MarketsParams(BaseModel):
 
 @dataclass(frozen=True)
 class MarketsResult:
-    """The served scoreline model and the benchmark report."""
+    """The served scoreline model, the benchmark report and the test forecasts scored."""
 
     model: ScorelineModel
     report: dict[str, Any]
+    test_markets: pd.DataFrame
 
 
 def _served_1x2(test: pd.DataFrame, predictions: pd.DataFrame) -> np.ndarray:
@@ -98,14 +99,15 @@ def run_markets(
         .merge(prices[[C.MATCH_ID, "ah_close_line"]], on=C.MATCH_ID, how="left")["ah_close_line"]
         .to_numpy(dtype=np.float64)
     )
-    report = goal_market_report(
-        test,
-        prices,
-        over25={"model": over_probability(grid, 2.5), "scoreline_raw": over_probability(raw, 2.5)},
-        ah_home={
-            "model": handicap_home_probability(goal_difference(grid), lines),
-            "scoreline_raw": handicap_home_probability(goal_difference(raw), lines),
-        },
+    over25 = {"model": over_probability(grid, 2.5), "scoreline_raw": over_probability(raw, 2.5)}
+    ah_home = {
+        "model": handicap_home_probability(goal_difference(grid), lines),
+        "scoreline_raw": handicap_home_probability(goal_difference(raw), lines),
+    }
+    report = goal_market_report(test, prices, over25=over25, ah_home=ah_home)
+    test_markets = test[[C.MATCH_ID, C.LEAGUE, C.SEASON, C.HOME_GOALS, C.AWAY_GOALS]].assign(
+        **{f"over25_{k}": v for k, v in over25.items()},
+        **{f"ah_home_{k}": v for k, v in ah_home.items()},
     )
     report["test_seasons"] = list(test_seasons)
     report["grid_vs_served_1x2_max_abs"] = agreement
@@ -120,4 +122,4 @@ def run_markets(
         ou.get("log_loss_se") or float("nan"),
         report["over_under_2_5"]["n"],
     )
-    return MarketsResult(model, report)
+    return MarketsResult(model, report, test_markets)

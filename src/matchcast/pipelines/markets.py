@@ -12,7 +12,7 @@ import pandas as pd
 import typer
 
 from matchcast.config import get_settings
-from matchcast.data.io import atomic_write_bytes, write_json
+from matchcast.data.io import atomic_write_bytes, write_json, write_parquet
 from matchcast.data.params import load_data_params, load_section
 from matchcast.data.sources.fetch import Fetcher
 from matchcast.data.sources.goal_prices import read_goal_prices
@@ -29,6 +29,9 @@ def main(
     cache: Path = typer.Option(..., help="The ingest stage's URL cache folder."),
     model_out: Path = typer.Option(..., help="Served scoreline model (pickle)."),
     report_out: Path = typer.Option(..., "--report", help="Goal-market benchmark (JSON)."),
+    test_markets_out: Path = typer.Option(
+        ..., "--test-markets", help="The scored test forecasts: O/U 2.5 and AH (parquet)."
+    ),
 ) -> None:
     """Score over/under 2.5 and Asian handicap against the closing line; fit the served model."""
     started = time.perf_counter()
@@ -45,3 +48,4 @@ def main(
     report: dict[str, Any] = {**result.report, "seconds": round(time.perf_counter() - started, 1)}
     atomic_write_bytes(model_out, pickle.dumps(result.model))
     write_json(report, report_out)
+    write_parquet(result.test_markets, test_markets_out)
