@@ -1,4 +1,4 @@
-"""Over/under 2.5 and Asian-handicap prices of football-data.co.uk division files, by match id.
+"""Over/under 2.5, Asian-handicap and best 1X2 prices of football-data.co.uk files, by match id.
 
 The match table carries H/D/A prices only; the goal markets are read here, from the same
 files and through the same fetcher and cache as the ingest stage, for the seasons a
@@ -48,6 +48,10 @@ GOAL_PRICE_COLUMNS: Final = {
     "ah_close_line": "AHCh",
     "ah_close_home": "PCAHH",
     "ah_close_away": "PCAHA",
+    # The best pre-match 1X2 price (for the value report; the match table has Pinnacle's).
+    "x12_max_home": "MaxH",
+    "x12_max_draw": "MaxD",
+    "x12_max_away": "MaxA",
 }
 
 
