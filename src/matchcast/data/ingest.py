@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -182,7 +182,8 @@ def ingest(params: DataParams, fetcher: Fetcher) -> IngestResult:
             }
         )
     frames = [
-        _canonical(kind, [f for f in raw if not f.empty]) for kind, raw in raw_by_kind.items()
+        _canonical(kind, [f for f in raw if not f.empty], params.calendars)
+        for kind, raw in raw_by_kind.items()
     ]
     frames = [f for f in frames if not f.empty]
     if not frames:
@@ -213,12 +214,14 @@ def ingest(params: DataParams, fetcher: Fetcher) -> IngestResult:
     return IngestResult(matches, all_issues, report)
 
 
-def _canonical(kind: str, raw: list[pd.DataFrame]) -> pd.DataFrame:
+def _canonical(
+    kind: str, raw: list[pd.DataFrame], calendars: Mapping[str, str | int]
+) -> pd.DataFrame:
     if not raw:
         return pd.DataFrame()
     rows = pd.concat(raw, ignore_index=True)
     if kind == "generic":
-        return to_canonical_generic(rows)
+        return to_canonical_generic(rows, calendars=calendars)
     source = {"division": SOURCE_MAIN, "extra": SOURCE_EXTRA, "fixtures": SOURCE_FIXTURES}[kind]
     return canonicalize(rows, source, extra=kind == "extra")
 

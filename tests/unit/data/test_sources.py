@@ -282,7 +282,7 @@ def test_generic_minimal_columns_and_season_variants() -> None:
 
 
 @pytest.mark.parametrize(
-    "missing", ["date", "league", "season", "home_team", "away_team", "home_goals", "away_goals"]
+    "missing", ["date", "league", "home_team", "away_team", "home_goals", "away_goals"]
 )
 def test_generic_missing_required_column_is_named(missing: str) -> None:
     names = ["date", "league", "season", "home_team", "away_team", "home_goals", "away_goals"]
@@ -305,7 +305,8 @@ def test_generic_header_names_are_case_insensitive() -> None:
     assert frame[c.RESULT].tolist() == ["D", "H"]
     # read as text whatever the case of the header: no "2024.0", and a numeric name stays a name
     assert frame[c.SEASON].iloc[0] == "2024"
-    assert pd.isna(frame[c.SEASON].iloc[1])
+    # an empty cell takes the season of its date under the league's (calendar-year) labels
+    assert frame[c.SEASON].iloc[1] == "2024"
     assert frame[c.HOME_TEAM].iloc[1] == "1860"
 
 

@@ -49,6 +49,11 @@ MATCH_ID_DOC = {
 }
 ETAG_LABEL = "etag"
 JSON = b"application/json"
+_KNOWN_MARKETS = (*MARKET_NAMES, *MARKET_ALIASES)
+_ONE_MARKET = "|".join(re.escape(n) for n in _KNOWN_MARKETS)
+MARKETS_PATTERN = f"^(?:{_ONE_MARKET})(?:,(?:{_ONE_MARKET}))*$"
+_MARKETS = re.compile(MARKETS_PATTERN.removeprefix("^").removesuffix("$"))
+_NAME_LIKE = re.compile(r"[a-z0-9_]{1,24}")
 MARKETS_DOC = {
     "name": "markets",
     "in": "query",
@@ -58,7 +63,7 @@ MARKETS_DOC = {
     + "; short names "
     + ", ".join(f"{k} = {v}" for k, v in MARKET_ALIASES.items())
     + ".",
-    "schema": {"type": "string", "examples": ["ou,btts,ah"]},
+    "schema": {"type": "string", "pattern": MARKETS_PATTERN, "examples": ["ou,btts,ah"]},
 }
 
 
@@ -66,28 +71,36 @@ def selected_markets(query_string: bytes) -> tuple[str, ...] | None:
     """The markets a query selects (contract order), None when it does not filter.
 
     Raises:
-        HTTPException: 422 naming the unknown markets, or for an empty selection.
+        RequestValidationError: 422 at ``("query", "markets")`` for a value that is not a
+            comma-separated list of market names; it names the unknown ones when they
+            look like names (other input is not echoed).
     """
     if not query_string:
         return None
     values = parse_qs(query_string.decode("latin-1"), keep_blank_values=True).get("markets")
     if values is None:
         return None
-    names = [n.strip().lower() for v in values for n in v.split(",") if n.strip()]
-    if not names:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"markets is empty: give a comma-separated subset of {', '.join(MARKET_NAMES)}",
-        )
-    wanted = {MARKET_ALIASES.get(n, n) for n in names}
-    unknown = sorted(n for n in names if MARKET_ALIASES.get(n, n) not in MARKET_NAMES)
-    if unknown:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"unknown markets {unknown}: choose from {', '.join(MARKET_NAMES)} "
-            f"(or {', '.join(MARKET_ALIASES)})",
-        )
-    return tuple(n for n in MARKET_NAMES if n in wanted)
+    value = values[-1]
+    if _MARKETS.fullmatch(value) is not None:
+        wanted = {MARKET_ALIASES.get(n, n) for n in value.split(",")}
+        return tuple(n for n in MARKET_NAMES if n in wanted)
+    names = value.split(",")
+    unknown = [n for n in names if n not in _KNOWN_MARKETS]
+    shown = (
+        f"unknown markets {unknown}"
+        if value and all(_NAME_LIKE.fullmatch(n) for n in unknown)
+        else "markets must be a comma-separated list of market names"
+    )
+    raise RequestValidationError(
+        [
+            {
+                "type": "string_pattern_mismatch",
+                "loc": ("query", "markets"),
+                "msg": f"{shown}: choose from {', '.join(MARKET_NAMES)} "
+                f"(or {', '.join(MARKET_ALIASES)})",
+            }
+        ]
+    )
 
 
 def missing_detail(state: ServingState, match_id: str) -> str:
@@ -117,12 +130,13 @@ def _not_modified(entry: Entry) -> Response:
     return PrebuiltResponse(b"", headers, status_code=status.HTTP_304_NOT_MODIFIED)
 
 
+IF_NONE_MATCH_MAX_LENGTH = 1024
 IF_NONE_MATCH_DOC = {
     "name": "If-None-Match",
     "in": "header",
     "required": False,
     "description": "ETag of a copy the client holds: 304 while it is still current.",
-    "schema": {"type": "string", "maxLength": 1024},
+    "schema": {"type": "string", "maxLength": IF_NONE_MATCH_MAX_LENGTH},
 }
 
 
@@ -134,8 +148,8 @@ IF_NONE_MATCH_DOC = {
         304: {"description": "Not modified: If-None-Match matched the current ETag."},
         404: {"model": ErrorDetail, "description": "Unknown match, or a match without a forecast."},
         422: {
-            "description": "Malformed match id (FastAPI's validation error body), or unknown "
-            "markets (`detail` names them).",
+            "description": "Malformed match id, If-None-Match or markets (FastAPI's "
+            "validation error body; unknown market names are listed in `msg`).",
             "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}
             },
@@ -158,6 +172,9 @@ async def get_prediction(request: Request) -> Response:
     match_id: str = request.scope["path_params"]["match_id"]
     if len(match_id) > MATCH_ID_MAX_LENGTH or _MATCH_ID.fullmatch(match_id) is None:
         raise RequestValidationError([_invalid_id(match_id)])
+    if_none_match = _header(request.scope, b"if-none-match")
+    if if_none_match is not None and len(if_none_match) > IF_NONE_MATCH_MAX_LENGTH:
+        raise RequestValidationError([_too_long_if_none_match()])
     markets = selected_markets(request.scope["query_string"])
     runtime: Runtime = request.app.state.runtime
     state = runtime.holder.state
@@ -173,8 +190,7 @@ async def get_prediction(request: Request) -> Response:
     metrics = runtime.metrics
     metrics.predictions_served.inc()
     if markets is not None:
-        return _selected(entry, markets, _header(request.scope, b"if-none-match"))
-    if_none_match = _header(request.scope, b"if-none-match")
+        return _selected(entry, markets, if_none_match)
     if if_none_match is not None:
         if _etag_matches(if_none_match, entry.etag):
             metrics.cache_hits.labels(ETAG_LABEL).inc()
@@ -212,7 +228,14 @@ def _invalid_id(match_id: str) -> dict[str, Any]:
         "msg": f"String should have at most {MATCH_ID_MAX_LENGTH} characters"
         if too_long
         else f"String should match pattern '{MATCH_ID_PATTERN}'",
-        "input": match_id,
+    }
+
+
+def _too_long_if_none_match() -> dict[str, Any]:
+    return {
+        "type": "string_too_long",
+        "loc": ("header", "If-None-Match"),
+        "msg": f"String should have at most {IF_NONE_MATCH_MAX_LENGTH} characters",
     }
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 
 from matchcast.data import columns as c
 from matchcast.data import normalize as n
+from matchcast.data import seasons
 from matchcast.data.sources.csvtext import LINE, RAGGED, RawTable, read_text_table
 from matchcast.data.teams import canonical_team_ids
 
@@ -137,7 +138,7 @@ def canonicalize(raw: pd.DataFrame, source: str, extra: bool = False) -> pd.Data
         league = _text(raw, "Div").fillna(league)
     season = _text(raw, SEASON_HINT)
     if extra:
-        season = season.fillna(_mapped(_text(raw, "Season"), n.normalize_season_label))
+        season = season.fillna(_mapped(_text(raw, "Season"), seasons.parse_season_labels))
     season = season.fillna(n.split_season_of(dates))
     kickoff, known = n.kickoffs(dates, _text(raw, "Time"))
     ragged = raw[RAGGED].to_numpy(dtype=bool)
