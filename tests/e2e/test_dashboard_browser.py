@@ -147,10 +147,22 @@ def open_page(browser: Any, url: str, width: int = 1280) -> tuple[Any, Any, Cons
     return context, page, console
 
 
+def wait_until(page: Any, expression: str, timeout_s: float = 30.0) -> None:
+    """Poll a JavaScript expression until it is true.
+
+    ``page.wait_for_function`` evaluates its predicate with ``eval`` inside the page, which
+    the dashboard's Content-Security-Policy (``script-src 'self'``) forbids;
+    ``page.evaluate`` runs through the DevTools protocol and is not subject to it.
+    """
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {expression}")
+        time.sleep(0.1)
+
+
 def wait_matches(page: Any, after: int = 0) -> int:
-    page.wait_for_function(
-        f"Number(document.body.dataset.matchesLoaded || 0) > {after}", timeout=30_000
-    )
+    wait_until(page, f"Number(document.body.dataset.matchesLoaded || 0) > {after}")
     return int(page.evaluate("Number(document.body.dataset.matchesLoaded)"))
 
 
@@ -240,9 +252,10 @@ def test_a_row_expands_to_the_markets_the_api_returns(browser: Any, served: Serv
     context, page, console = open_page(browser, served.base + "/")
     try:
         wait_matches(page)
-        button = page.locator("#rows tr:not(.markets-row) button.expand").first
-        row = page.locator("#rows tr", has=button)
-        match_id = row.get_attribute("data-match-id")
+        match_id = page.evaluate(
+            "document.querySelector('#rows button.expand').closest('tr').dataset.matchId"
+        )
+        button = page.locator(f'#rows tr[data-match-id="{match_id}"] button.expand')
         assert button.get_attribute("aria-expanded") == "false"
         button.click()
         assert button.get_attribute("aria-expanded") == "true"
@@ -317,7 +330,7 @@ def test_keyboard_reaches_tabs_and_filters_and_switches_view(browser: Any, serve
         assert visible != "none"  # focus is visible
         page.focus("#tab-model")
         page.keyboard.press("Enter")
-        page.wait_for_function("document.body.dataset.modelLoaded === 'true'", timeout=30_000)
+        wait_until(page, "document.body.dataset.modelLoaded === 'true'")
         assert page.is_visible("#view-model") and not page.is_visible("#view-matches")
         assert page.get_attribute("#tab-model", "aria-current") == "page"
         assert page.url.endswith("#model")
@@ -369,7 +382,7 @@ def test_model_page_shows_diagram_tables_and_live_quality(browser: Any, served: 
     assert httpx.get(served.base + LIVE_QUALITY).status_code == 404
     context, page, console = open_page(browser, served.base + "/#model")
     try:
-        page.wait_for_function("document.body.dataset.modelLoaded === 'true'", timeout=30_000)
+        wait_until(page, "document.body.dataset.modelLoaded === 'true'")
         points = points_in_data_space(page)
         bins = evaluation["calibration"]
         assert len(points) == len(bins)
@@ -402,7 +415,7 @@ def test_model_page_shows_diagram_tables_and_live_quality(browser: Any, served: 
         write_json(report, served.live_quality)
         assert _wait(lambda: httpx.get(served.base + LIVE_QUALITY).status_code == 200, 20)
         page.reload()
-        page.wait_for_function("document.body.dataset.modelLoaded === 'true'", timeout=30_000)
+        wait_until(page, "document.body.dataset.modelLoaded === 'true'")
         overall = table_rows(page, "[data-testid=live-overall]")
         assert int(overall[0][1]) == report["overall"]["n"] > 0
         assert float(overall[0][3]) == pytest.approx(
