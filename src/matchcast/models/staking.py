@@ -132,10 +132,12 @@ def backtest(
             "beat_closing_share": _r(float((taken[known] * p_close > 1.0).mean())),
             "mean_ev_at_closing": _r(float((taken[known] * p_close - 1.0).mean())),
         }
-    positive = low > 0
-    report["verdict"] = (
-        "an edge: the flat ROI's 95 % interval is above zero"
-        if positive
-        else "no demonstrated edge: the flat ROI's 95 % interval includes or is below zero"
-    )
+    if low > 0:
+        report["verdict"] = "an edge: the flat ROI's 95 % interval is above zero"
+    elif high < 0:
+        report["verdict"] = (
+            "no edge: backing these prices loses (the flat ROI's 95 % interval is below zero)"
+        )
+    else:
+        report["verdict"] = "no demonstrated edge: the flat ROI's 95 % interval includes zero"
     return report

@@ -36,6 +36,17 @@ def test_flat_backtest_counts_profit_and_drawdown_by_hand() -> None:
     expected = (2.0 * fair - 1 + 2.0 * (1 / 1.9) / (1 / 1.9 + 1 / 2.0) - 1) / 2
     assert clv["mean_ev_at_closing"] == pytest.approx(expected, abs=1e-4)
     assert report["kelly"]["final_bankroll"] < 1.0 + 1e-9  # lose 2 %, then win 2 % of less
+    assert report["verdict"].startswith("no demonstrated edge")
+
+
+def test_a_losing_strategy_is_called_a_loss() -> None:
+    n = 400
+    p = np.tile([[0.6, 0.4]], (n, 1))
+    odds = np.full((n, 2), 2.0)
+    outcome = np.ones(n, dtype=np.int64)  # the backed side never wins
+    report = backtest(np.arange(n), p, odds, outcome, odds, StakingParams())
+    assert report["flat"]["roi"] == -1.0
+    assert report["verdict"].startswith("no edge: backing these prices loses")
 
 
 def test_no_edge_is_said_plainly() -> None:
