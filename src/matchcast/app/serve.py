@@ -6,12 +6,10 @@ Paths given here are exported as ``MATCHCAST_*`` variables, so that every uvicor
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +19,7 @@ from uvicorn.config import LOGGING_CONFIG
 
 from matchcast.app.protocol import PROTOCOL_PATH
 from matchcast.config import get_settings
+from matchcast.tasks.supervisor import supervised_worker
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +67,14 @@ def main(
         settings.predictions_path, base, workers, "" if workers == 1 else "s",
         base, base, base, base, base,
     )  # fmt: skip
-    worker = _start_local_worker() if local_worker and not settings.broker_url else None
-    try:
+    # Without a broker, jobs run in a supervised local worker process, never in the API;
+    # the supervisor migrates the store before the worker starts (the two never race on
+    # the schema) and restarts the worker if it dies. uvicorn re-raises SIGTERM after its
+    # shutdown, so this process may end without leaving the block: the worker also stops
+    # by itself once its parent is gone.
+    with contextlib.ExitStack() as stack:
+        if local_worker and not settings.broker_url:
+            stack.enter_context(supervised_worker(settings.database_url))
         uvicorn.run(
             APP_FACTORY,
             factory=True,
@@ -86,9 +91,6 @@ def main(
             log_config=log_config(),
             log_level="info",
         )
-    finally:
-        if worker is not None:
-            _stop(worker)
 
 
 def log_config() -> dict[str, Any]:
@@ -110,23 +112,3 @@ def log_config() -> dict[str, Any]:
         "propagate": False,
     }
     return config
-
-
-def _start_local_worker() -> subprocess.Popen[bytes]:
-    """``matchcast worker`` as a child process: jobs run there, never in the API."""
-    command = shutil.which("matchcast", path=str(Path(sys.executable).parent)) or "matchcast"
-    # uvicorn re-raises SIGTERM after its shutdown, so this process may end without running
-    # a `finally`: the worker also stops by itself once its parent is gone.
-    process = subprocess.Popen([command, "worker", "--parent-pid", str(os.getpid())])
-    logger.info("no MATCHCAST_BROKER_URL: local job worker started (pid %d)", process.pid)
-    return process
-
-
-def _stop(process: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
-    """SIGTERM (the current job finishes first), then SIGKILL after ``timeout_s``."""
-    process.terminate()
-    try:
-        process.wait(timeout_s)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()

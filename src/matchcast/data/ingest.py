@@ -14,7 +14,7 @@ import pandas as pd
 from matchcast.data import columns as c
 from matchcast.data.normalize import season_code
 from matchcast.data.params import DataParams
-from matchcast.data.sources.csvtext import RawTable, empty_issues
+from matchcast.data.sources.csvtext import DROPPED, REPAIRED, RawTable, empty_issues
 from matchcast.data.sources.fetch import Fetcher, is_remote, join
 from matchcast.data.sources.football_data import (
     SOURCE_EXTRA,
@@ -177,7 +177,8 @@ def ingest(params: DataParams, fetcher: Fetcher) -> IngestResult:
                 "bom": table.had_bom,
                 "crlf": table.crlf,
                 "blank_lines": table.blank_lines,
-                "repaired_rows": len(table.issues),
+                "repaired_rows": int((table.issues["severity"] == REPAIRED).sum()),
+                "dropped_rows": int((table.issues["severity"] == DROPPED).sum()),
                 "header_columns": len(table.header),
             }
         )

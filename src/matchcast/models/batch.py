@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from matchcast.data import columns as C
 from matchcast.data import store
 from matchcast.data.finished import finished_forecasts
-from matchcast.data.io import file_md5, inputs_version, write_json, write_parquet
+from matchcast.data.io import file_md5, inputs_version
+from matchcast.data.publish import json_writer, parquet_writer, publish_together
 from matchcast.models import registry
 from matchcast.models.cards import evaluation_card, model_card
 from matchcast.models.champion import load_champion
@@ -118,13 +119,13 @@ def run_batch_inference(
         finished = finished_forecasts(log, matches, as_of, window, alias)
     card = model_card(champion)
     evaluation = evaluation_card(client, champion) if evaluation_out is not None else None
-    # Everything is computed before the first file is replaced.
-    write_parquet(predictions, out)
-    write_json(card, model_out)
+    # Everything is computed before the first file is replaced; the files go out together.
+    files = {out: parquet_writer(predictions), model_out: json_writer(card)}
     if finished_out is not None and finished is not None:
-        write_parquet(finished, finished_out)
+        files[finished_out] = parquet_writer(finished)
     if evaluation_out is not None and evaluation is not None:
-        write_json(evaluation, evaluation_out)
+        files[evaluation_out] = json_writer(evaluation)
+    publish_together(files)
     logger.info("%d forecasts from %s v%s", len(predictions), model_name, card["version"])
     inputs = {"as_of": as_of, "data_version": data_version}
     inputs.update({f"{name}_md5": md5 for name, md5 in hashes.items()})

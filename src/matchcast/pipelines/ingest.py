@@ -10,8 +10,8 @@ import typer
 
 from matchcast.config import get_settings
 from matchcast.data.ingest import ingest
-from matchcast.data.io import write_csv, write_json, write_parquet
 from matchcast.data.params import load_data_params
+from matchcast.data.publish import csv_writer, json_writer, parquet_writer, publish_together
 from matchcast.data.sources.fetch import Fetcher
 
 logger = logging.getLogger(__name__)
@@ -30,10 +30,14 @@ def main(
     data_params = load_data_params(params, settings.football_data)
     fetcher = Fetcher(cache, timeout_s=settings.http_timeout_s, retries=settings.http_retries)
     result = ingest(data_params, fetcher)
-    write_parquet(result.matches, out)
-    write_csv(result.issues, quarantine)
     result.report["seconds"] = round(time.perf_counter() - started, 2)
-    write_json(result.report, report)
+    publish_together(
+        {
+            out: parquet_writer(result.matches),
+            quarantine: csv_writer(result.issues),
+            report: json_writer(result.report),
+        }
+    )
     logger.info(
         "ingest wrote %d rows to %s in %.1fs", len(result.matches), out, result.report["seconds"]
     )

@@ -181,9 +181,11 @@ def test_many_files_canonicalised_together_keep_their_provenance() -> None:
         "2000-01",
     )
     frame = canonicalize(pd.concat([a.frame, b.frame], ignore_index=True), SOURCE_MAIN)
-    assert frame[c.SOURCE_FILE].tolist() == ["0001/E0.csv", "0001/E1.csv", "0001/E1.csv"]
-    assert frame[c.SOURCE_LINE].tolist() == [2, 2, 4]
-    assert frame[c.MATCH_ID].iloc[[0, 2]].tolist() == ["E0-2000-08-19-a-b", "E1-2000-08-20-c-d"]
+    # "E1," stops before the goals: dropped while reading, with its line (reliability suite)
+    assert frame[c.SOURCE_FILE].tolist() == ["0001/E0.csv", "0001/E1.csv"]
+    assert frame[c.SOURCE_LINE].tolist() == [2, 4]
+    assert frame[c.MATCH_ID].tolist() == ["E0-2000-08-19-a-b", "E1-2000-08-20-c-d"]
+    assert b.issues[["source_line", "severity"]].values.tolist() == [[2, "dropped"]]
 
 
 EXTRA = (

@@ -78,6 +78,7 @@ EXTRA_CLOSING_ODDS: list[tuple[str, tuple[str, str, str]]] = [
 ]
 
 
+GOAL_COLUMNS = ("FTHG", "FTAG")  # a row must reach them and hold numbers (or nothing)
 TEXT_COLUMNS = ("Div", "Date", "Time", "HomeTeam", "AwayTeam", "FTR", "Country", "League", "Season")
 KEEP_COLUMNS = frozenset(
     {"FTHG", "FTAG", *TEXT_COLUMNS, *STAT_SOURCE_COLUMNS.values()}
@@ -97,7 +98,12 @@ def read_rows(payload: bytes, source_file: str, league: str | None, season: str 
         season: Season label for division files (the folder says it); None to infer.
     """
     table = read_text_table(
-        payload, source_file, aliases=HEADER_ALIASES, keep=KEEP_COLUMNS, text_columns=TEXT_COLUMNS
+        payload,
+        source_file,
+        aliases=HEADER_ALIASES,
+        keep=KEEP_COLUMNS,
+        text_columns=TEXT_COLUMNS,
+        needed=GOAL_COLUMNS,
     )
     frame = table.frame.assign(**{FILE: source_file, LEAGUE_HINT: league, SEASON_HINT: season})
     return table.with_frame(frame)

@@ -22,6 +22,7 @@ from matchcast.data.sources.csvtext import LINE, RawTable, decode, read_text_tab
 
 SOURCE_GENERIC = "generic"
 TEXT_COLUMNS = ("date", "league", "season", "home_team", "away_team", "time")
+GOAL_COLUMNS = ("home_goals", "away_goals")
 REQUIRED = ("date", "league", "home_team", "away_team", "home_goals", "away_goals")
 
 
@@ -40,7 +41,9 @@ def read_generic_rows(payload: bytes, source_file: str) -> RawTable:
     text, _, _ = decode(payload)
     first = next((line for line in text.splitlines() if line.strip(" \t,;")), "")
     aliases = {name.strip(): name.strip().lower() for name in next(csv.reader([first]))}
-    table = read_text_table(payload, source_file, aliases=aliases, text_columns=TEXT_COLUMNS)
+    table = read_text_table(
+        payload, source_file, aliases=aliases, text_columns=TEXT_COLUMNS, needed=GOAL_COLUMNS
+    )
     frame = table.frame
     missing = [name for name in REQUIRED if name not in frame.columns]
     if missing:
