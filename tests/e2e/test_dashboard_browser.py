@@ -147,10 +147,18 @@ def open_page(browser: Any, url: str, width: int = 1280) -> tuple[Any, Any, Cons
     return context, page, console
 
 
+def wait_for(page: Any, expression: str, timeout_s: float = 30.0) -> None:
+    """Poll ``expression`` in the page until it is true (Playwright's wait_for_function
+    compiles its expression in the page, which the API's CSP, without 'unsafe-eval', forbids)."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{expression} still false after {timeout_s} s")
+        page.wait_for_timeout(50)
+
+
 def wait_matches(page: Any, after: int = 0) -> int:
-    page.wait_for_function(
-        f"Number(document.body.dataset.matchesLoaded || 0) > {after}", timeout=30_000
-    )
+    wait_for(page, f"Number(document.body.dataset.matchesLoaded || 0) > {after}")
     return int(page.evaluate("Number(document.body.dataset.matchesLoaded)"))
 
 
@@ -236,6 +244,39 @@ def test_matches_page_shows_the_forecasts_the_api_returns(browser: Any, served: 
         context.close()
 
 
+def test_a_row_expands_to_the_markets_the_api_returns(browser: Any, served: Served) -> None:
+    context, page, console = open_page(browser, served.base + "/")
+    try:
+        wait_matches(page)
+        match_id = page.evaluate(
+            "document.querySelector('#rows button.expand').closest('tr').dataset.matchId"
+        )
+        button = page.locator(f'#rows tr[data-match-id="{match_id}"] button.expand')
+        assert button.get_attribute("aria-expanded") == "false"
+        button.click()
+        assert button.get_attribute("aria-expanded") == "true"
+        panel = page.locator(f'tr.markets-row[data-markets-for="{match_id}"]')
+        markets = httpx.get(f"{served.base}/predict/{match_id}").json()["markets"]
+        cells = panel.locator('[data-market="over_under"] tbody tr').all_inner_texts()
+        shown = {c.split("\t")[0]: c.split("\t")[1] for c in cells}
+        for x in markets["over_under"]:
+            assert shown[str(x["line"])] == f"{100 * x['over']:.1f}%"
+        scores = panel.locator('[data-market="correct_scores"] tbody th').all_inner_texts()
+        assert scores == [f"{s['home']}–{s['away']}" for s in markets["correct_scores"]]
+        xg = markets["expected_goals"]
+        assert f"{xg['home']:.2f} – {xg['away']:.2f}" in panel.locator(".xg").inner_text()
+        ah = panel.locator('[data-market="asian_handicap"] tbody tr').all_inner_texts()
+        even = next(x for x in markets["asian_handicap"] if x["line"] == 0.0)
+        assert ah[5] == f"0\t{even['home']['fair_odds']:.2f}\t{even['away']['fair_odds']:.2f}"
+        page.screenshot(path=str(served.artifacts / "markets.png"), full_page=True)
+        button.click()
+        assert panel.count() == 0
+        assert button.get_attribute("aria-expanded") == "false"
+        assert not console.errors
+    finally:
+        context.close()
+
+
 def test_filters_narrow_the_rows_to_league_and_dates(browser: Any, served: Served) -> None:
     context, page, console = open_page(browser, served.base + "/")
     try:
@@ -285,7 +326,7 @@ def test_keyboard_reaches_tabs_and_filters_and_switches_view(browser: Any, serve
         assert visible != "none"  # focus is visible
         page.focus("#tab-model")
         page.keyboard.press("Enter")
-        page.wait_for_function("document.body.dataset.modelLoaded === 'true'", timeout=30_000)
+        wait_for(page, "document.body.dataset.modelLoaded === 'true'")
         assert page.is_visible("#view-model") and not page.is_visible("#view-matches")
         assert page.get_attribute("#tab-model", "aria-current") == "page"
         assert page.url.endswith("#model")
@@ -337,7 +378,7 @@ def test_model_page_shows_diagram_tables_and_live_quality(browser: Any, served: 
     assert httpx.get(served.base + LIVE_QUALITY).status_code == 404
     context, page, console = open_page(browser, served.base + "/#model")
     try:
-        page.wait_for_function("document.body.dataset.modelLoaded === 'true'", timeout=30_000)
+        wait_for(page, "document.body.dataset.modelLoaded === 'true'")
         points = points_in_data_space(page)
         bins = evaluation["calibration"]
         assert len(points) == len(bins)
@@ -370,7 +411,7 @@ def test_model_page_shows_diagram_tables_and_live_quality(browser: Any, served: 
         write_json(report, served.live_quality)
         assert _wait(lambda: httpx.get(served.base + LIVE_QUALITY).status_code == 200, 20)
         page.reload()
-        page.wait_for_function("document.body.dataset.modelLoaded === 'true'", timeout=30_000)
+        wait_for(page, "document.body.dataset.modelLoaded === 'true'")
         overall = table_rows(page, "[data-testid=live-overall]")
         assert int(overall[0][1]) == report["overall"]["n"] > 0
         assert float(overall[0][3]) == pytest.approx(

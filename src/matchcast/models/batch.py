@@ -26,6 +26,7 @@ from matchcast.models import registry
 from matchcast.models.cards import evaluation_card, model_card
 from matchcast.models.champion import load_champion
 from matchcast.models.forecasts import forecast_scheduled
+from matchcast.models.scoreline import load_scoreline
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ def run_batch_inference(
     evaluation_out: Path | None = None,
     params: BatchParams | None = None,
     append_log: bool = True,
+    scoreline_path: Path | None = None,
 ) -> BatchResult:
     """Forecast every scheduled match with the champion and publish the files.
 
@@ -89,6 +91,8 @@ def run_batch_inference(
             go; None skips them.
         params: The ``batch_inference:`` knobs (defaults when None).
         append_log: Append this batch's forecasts to the prediction log.
+        scoreline_path: The scoreline model (``models/scoreline.pkl``) that prices the
+            markets; None publishes no markets.
 
     Returns:
         The predictions and what was logged.
@@ -100,7 +104,10 @@ def run_batch_inference(
     data_version = inputs_version(hashes)
     champion = load_champion(client, features, model_name, alias)
     now = pd.Timestamp.now(tz="UTC")
-    predictions = forecast_scheduled(champion, features, matches, data_version, as_of, now)
+    scoreline = None if scoreline_path is None else load_scoreline(scoreline_path)
+    predictions = forecast_scheduled(
+        champion, features, matches, data_version, as_of, now, scoreline
+    )
     finished = None
     if finished_out is not None:
         # Read before this batch is appended: its forecasts are for later matches anyway.

@@ -51,6 +51,10 @@ def main(
     log_to_store: Annotated[
         bool, typer.Option(help="Append the forecasts to the SQL prediction log.")
     ] = True,
+    scoreline_model: Annotated[
+        Path | None,
+        typer.Option(help="Scoreline model of the markets stage; without it no markets."),
+    ] = None,
 ) -> None:
     """Forecast every scheduled match with the registry's champion."""
     started = time.perf_counter()
@@ -72,6 +76,7 @@ def main(
         evaluation_out=evaluation_out,
         params=knobs,
         append_log=log_to_store,
+        scoreline_path=scoreline_model,
     )
     logger.info(
         "batch_inference done in %.1fs: %d forecasts, run %s, %s rows logged at %s",

@@ -11,8 +11,10 @@ import pandas as pd
 import typer
 
 from matchcast.data import evidence
+from matchcast.data.ingest import plan_sources
 from matchcast.data.params import load_data_params, load_section
 from matchcast.data.publish import csv_writer, json_writer, parquet_writer, publish_together
+from matchcast.data.shrink import NOT_COMPARED_KINDS as NOT_COMPARED
 from matchcast.data.validation import GateError, validate_matches
 
 logger = logging.getLogger(__name__)
@@ -48,6 +50,9 @@ def main(
             max_share,
             previous_rows=previous_rows_per_file(report),
             accept_shrink=accept_shrink,
+            configured_files=[
+                s.relative for s in plan_sources(data_params) if s.kind not in NOT_COMPARED
+            ],
         )
     except GateError as error:
         rows, summary = evidence.write_failure(

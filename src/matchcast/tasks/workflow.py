@@ -48,7 +48,7 @@ STEPS: dict[str, tuple[str, ...] | None] = {
     "batch-inference": ("features", "batch_inference"),
     "monitor": ("monitor",),
     "train": ("features", "train"),
-    "evaluate": ("evaluate",),
+    "evaluate": ("evaluate", "markets"),  # markets: the scoreline model batch_inference reads
     "register": ("register",),
     "pipeline": None,
 }

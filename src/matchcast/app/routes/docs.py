@@ -1,4 +1,4 @@
-"""``/docs``: Swagger UI served from the ``swagger-ui-bundle`` package (no CDN).
+"""``/docs``: Swagger UI served from the files the ``fastapi-offline`` package ships (no CDN).
 
 FastAPI's own docs page loads Swagger UI from a CDN and starts it with an inline script;
 this page loads the bundle from ``/docs-assets/`` and starts it from ``/static/docs-init.js``,
@@ -14,7 +14,6 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
-from swagger_ui_bundle import swagger_ui_path
 
 router = APIRouter(tags=["docs"])
 ASSETS_PATH = "/docs-assets"
@@ -33,4 +32,6 @@ async def docs() -> HTMLResponse:
 
 def mount_assets(app: FastAPI) -> None:
     """Serve the Swagger UI bundle's files under ``/docs-assets``."""
-    app.mount(ASSETS_PATH, StaticFiles(directory=Path(str(swagger_ui_path))), name="docs-assets")
+    # Only its static files are used (Swagger UI 5, which reads OpenAPI 3.1); the page is ours.
+    bundle = Path(str(files("fastapi_offline").joinpath("static")))
+    app.mount(ASSETS_PATH, StaticFiles(directory=bundle), name="docs-assets")
