@@ -17,7 +17,7 @@ from matchcast.data.params import load_data_params, load_section
 from matchcast.data.sources.fetch import Fetcher
 from matchcast.data.sources.goal_prices import read_goal_prices
 from matchcast.models.market_run import MarketsParams, run_markets
-from matchcast.models.tuning import find_test_seasons
+from matchcast.models.test_period import find_test_seasons
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from matchcast.models.test_period import find_test_seasons, split_period, league_test_seasons
+from matchcast.models.test_period import find_test_seasons, league_test_seasons, split_period
 
 
 def _league(code: str, calendar: bool) -> pd.DataFrame:
