@@ -88,6 +88,7 @@ def main() -> None:
             stage = re.match(r"Running stage '(\w+)'", line)
             if stage:
                 stamps.append((stage.group(1), time.perf_counter() - started))
+                print(f"{stamps[-1][1]:7.0f} s  {stage.group(1)}", file=sys.stderr, flush=True)
         code = proc.wait()
     total = time.perf_counter() - started
     stamps.append(("end", total))
