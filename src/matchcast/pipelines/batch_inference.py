@@ -29,7 +29,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from matchcast.config import get_settings
 from matchcast.data import columns as C
 from matchcast.data import store
+from matchcast.data.as_of import read_as_of
 from matchcast.data.finished import finished_forecasts
+from matchcast.data.identity import KEY_COLUMNS, moved_ids, write_moved
 from matchcast.data.io import file_md5, inputs_version, write_json, write_parquet
 from matchcast.data.params import load_section
 from matchcast.models import registry
@@ -83,6 +85,8 @@ def run_batch_inference(
     evaluation_out: Path | None = None,
     params: BatchParams | None = None,
     append_log: bool = True,
+    mode: dict[str, str] | None = None,
+    moved_out: Path | None = None,
 ) -> BatchResult:
     """Forecast every scheduled match with the champion and publish the files.
 
@@ -99,6 +103,9 @@ def run_batch_inference(
             go; None skips them.
         params: The ``batch_inference:`` knobs (defaults when None).
         append_log: Append this batch's forecasts to the prediction log.
+        moved_out: Where ``moved.parquet`` goes (ids that moved or were withdrawn, from
+            the store's earlier scheduled rows); None skips it.
+        mode: The run's resolved as_of (``AsOf.to_dict()``), recorded in ``model.json``.
 
     Returns:
         The predictions and what was logged.
@@ -120,7 +127,16 @@ def run_batch_inference(
                 log = store.load_prediction_log(engine)
         window = (params or BatchParams()).finished_window_days
         finished = finished_forecasts(log, matches, as_of, window, alias)
+    moved = None
+    if moved_out is not None:
+        seen = pd.DataFrame(columns=[C.MATCH_ID, C.DATE, *KEY_COLUMNS])
+        if database_url is not None:
+            with store.migrated_engine(database_url) as engine:
+                seen = store.load_matches(engine, status=C.SCHEDULED)
+        keys = pd.read_parquet(matches_path, columns=[C.MATCH_ID, C.DATE, *KEY_COLUMNS])
+        moved = moved_ids(seen, keys)
     card = model_card(champion)
+    card["as_of"] = mode or {"mode": "replay", "as_of": as_of, "reason": "given by the caller"}
     evaluation = evaluation_card(client, champion) if evaluation_out is not None else None
     # Everything is computed before the first file is replaced.
     write_parquet(predictions, out)
@@ -129,10 +145,14 @@ def run_batch_inference(
         write_parquet(finished, finished_out)
     if evaluation_out is not None and evaluation is not None:
         write_json(evaluation, evaluation_out)
+    if moved_out is not None and moved is not None:
+        write_moved(moved, moved_out)
     logger.info("%d forecasts from %s v%s", len(predictions), model_name, card["version"])
     inputs = {"as_of": as_of, "data_version": data_version}
     inputs.update({f"{name}_md5": md5 for name, md5 in hashes.items()})
-    written = [p for p in (out, model_out, finished_out, evaluation_out) if p is not None]
+    written = [
+        p for p in (out, model_out, finished_out, evaluation_out, moved_out) if p is not None
+    ]
     run_id = registry.log_batch_run(
         client, artifact_root, champion.version, alias, inputs, len(predictions), written
     )
@@ -155,9 +175,15 @@ def main(
     evaluation_out: Annotated[
         Path | None, typer.Option(help="JSON of the champion's test evaluation to write.")
     ] = None,
-    params: Annotated[Path, typer.Option(help="Params file (data.as_of, batch_inference).")] = Path(
+    params: Annotated[Path, typer.Option(help="Params file (batch_inference).")] = Path(
         "params.yaml"
     ),
+    moved_out: Annotated[
+        Path | None, typer.Option(help="Parquet of match ids that moved or were withdrawn.")
+    ] = None,
+    as_of_path: Annotated[
+        Path, typer.Option("--as-of", help="The run's as_of (from ingest).")
+    ] = Path("data/interim/as_of.json"),
     model_name: Annotated[str, typer.Option(help="Registered model name.")] = registry.MODEL_NAME,
     alias: Annotated[str, typer.Option(help="Registry alias to serve.")] = registry.CHAMPION,
     log_to_store: Annotated[
@@ -167,7 +193,8 @@ def main(
     """Forecast every scheduled match with the registry's champion."""
     started = time.perf_counter()
     settings = get_settings()
-    as_of = str(load_section(params, "data").get("as_of"))
+    resolved = read_as_of(as_of_path)
+    as_of = resolved.as_of.isoformat()
     knobs = BatchParams.model_validate(load_section(params, "batch_inference") or {})
     result = run_batch_inference(
         features,
@@ -184,6 +211,8 @@ def main(
         evaluation_out=evaluation_out,
         params=knobs,
         append_log=log_to_store,
+        mode=resolved.to_dict(),
+        moved_out=moved_out,
     )
     logger.info(
         "batch_inference done in %.1fs: %d forecasts, run %s, %s rows logged at %s",

@@ -18,6 +18,7 @@ import typer
 from pydantic import BaseModel, ConfigDict, Field
 
 from matchcast.data import columns as C
+from matchcast.data.as_of import read_as_of
 from matchcast.data.io import write_csv, write_json, write_parquet
 from matchcast.data.params import load_section
 from matchcast.models import metrics
@@ -120,7 +121,10 @@ def market_forecasts(
 
 
 def main(
-    params: Path = typer.Option(Path("params.yaml"), help="Params file (evaluate:, data.as_of)."),
+    params: Path = typer.Option(Path("params.yaml"), help="Params file (evaluate:)."),
+    as_of_path: Path = typer.Option(
+        Path("data/interim/as_of.json"), "--as-of", help="The run's as_of (from ingest)."
+    ),
     features: Path = typer.Option(..., help="Features parquet."),
     matches: Path = typer.Option(..., help="Canonical match table (odds, goals)."),
     season_models: Path = typer.Option(
@@ -138,7 +142,7 @@ def main(
     """Score model, baselines and market on the same test matches."""
     started = time.perf_counter()
     eval_params = EvaluateParams.model_validate(load_section(params, "evaluate"))
-    as_of = str(load_section(params, "data").get("as_of", "2026-03-01"))
+    as_of = read_as_of(as_of_path).as_of.isoformat()
     frame = pd.read_parquet(features)
     table = pd.read_parquet(matches)
     train, test, seasons = split_period(frame, as_of, eval_params.test_seasons)

@@ -19,6 +19,7 @@ import pandas as pd
 import typer
 
 from matchcast.data import columns as C
+from matchcast.data.as_of import read_as_of
 from matchcast.data.io import atomic_write, write_json
 from matchcast.data.params import load_section
 from matchcast.models.estimator import ModelParams, OutcomeModel
@@ -68,8 +69,9 @@ def save_model(model: OutcomeModel | dict[str, OutcomeModel], path: Path) -> Non
 
 
 def main(
-    params: Path = typer.Option(
-        Path("params.yaml"), help="Params file (model:, evaluate:, data.as_of)."
+    params: Path = typer.Option(Path("params.yaml"), help="Params file (model:, evaluate:)."),
+    as_of_path: Path = typer.Option(
+        Path("data/interim/as_of.json"), "--as-of", help="The run's as_of (from ingest)."
     ),
     features: Path = typer.Option(..., help="Features parquet."),
     out: Path = typer.Option(..., help="Model fitted before the test period (pickle)."),
@@ -81,7 +83,7 @@ def main(
     """Tune on walk-forward folds; fit once per test season on every season before it."""
     started = time.perf_counter()
     model_params, budget = load_model_params(params)
-    as_of = str(load_section(params, "data").get("as_of", "2026-03-01"))
+    as_of = read_as_of(as_of_path).as_of.isoformat()
     n_test = int(load_section(params, "evaluate").get("test_seasons", 2))
     frame = pd.read_parquet(features)
     train, test, seasons = split_period(frame, as_of, n_test)
