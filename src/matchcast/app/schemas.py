@@ -197,6 +197,16 @@ class PredictionsInfo(BaseModel):
     loaded_at: dt.datetime
 
 
+class RunMode(BaseModel):
+    """How the batch's information cut-off was chosen (ADR-0013)."""
+
+    mode: Literal["live", "replay"] = Field(
+        description="live: as_of is today; replay: a pinned or fallback date."
+    )
+    as_of: str = Field(description="Information cut-off: results up to this date are known.")
+    reason: str = Field(description="Why this mode, e.g. the source is a frozen archive.")
+
+
 class ModelInfo(BaseModel):
     """The model that produced the served predictions."""
 
@@ -240,6 +250,7 @@ class ModelInfo(BaseModel):
     trained_through: str | None = None
     feature_columns: list[str] = Field(default_factory=list)
     evaluation: Evaluation
+    as_of: RunMode | None = Field(default=None, description="The batch's run mode and as_of.")
     predictions: PredictionsInfo | None = None
 
 
