@@ -61,12 +61,14 @@ def resolve_as_of(
         return AsOf(REPLAY, setting, "data.as_of is pinned in params.yaml")
     if latest_match is not None and latest_match >= today:
         return AsOf(LIVE, today, f"the source lists matches up to {latest_match.isoformat()}")
-    seen = "nothing" if latest_match is None else f"nothing after {latest_match.isoformat()}"
+    # The reason names no date that moves by itself, so a replay's as_of.json (and every
+    # stage downstream of it) stays unchanged from one day to the next.
+    seen = "no match" if latest_match is None else f"no match after {latest_match.isoformat()}"
     return AsOf(
         REPLAY,
         replay_as_of,
-        f"the source lists {seen} on or after today ({today.isoformat()}), a frozen archive: "
-        f"replaying data.replay_as_of",
+        f"the source lists {seen}, nothing on or after today: a frozen archive, replayed "
+        "at data.replay_as_of",
     )
 
 

@@ -46,6 +46,9 @@ STEPS: dict[str, tuple[str, ...] | None] = {
     "features": ("features",),
     "batch-inference": ("features", "batch_inference"),
     "monitor": ("monitor",),
+    # One day of operation in one DVC run: refresh, validate, store, features, forecast,
+    # monitor (the champion stays; follow with `reload`).
+    "daily": ("ingest", "validate", "store", "features", "batch_inference", "monitor"),
     "train": ("features", "train"),
     "evaluate": ("evaluate",),
     "register": ("register",),
