@@ -29,7 +29,7 @@ from matchcast.data import store
 from matchcast.data.as_of import AsOf, write_as_of
 from matchcast.data.io import file_md5, write_parquet
 from matchcast.models import registry
-from matchcast.pipelines.batch_inference import BatchParams, BatchResult, run_batch_inference
+from matchcast.models.batch import BatchParams, BatchResult, run_batch_inference
 
 FEATURES = ["f_elo_diff", "f_home_form5_points", "f_away_form5_points"]
 WINDOW_DAYS = 50

@@ -290,3 +290,26 @@ def tune(frame: pd.DataFrame, base: ModelParams, budget: TuningParams) -> Tuning
         elapsed_s=elapsed,
         trials=trials,
     )
+
+
+def split_period(
+    features: pd.DataFrame, as_of: str, n_test_seasons: int
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Training rows (finished, before the test period) and test rows (test seasons).
+
+    Args:
+        features: features frame (finished and scheduled rows).
+        as_of: the data cut-off.
+        n_test_seasons: how many complete seasons form the test period.
+
+    Returns:
+        (training rows, test rows, test season labels).
+    """
+    seasons = find_test_seasons(features, as_of, n_test_seasons)
+    in_test = features[C.SEASON].astype("string").isin(seasons).to_numpy(dtype=bool)
+    test_start = features.loc[in_test, C.DATE].min()
+    finished = (features[C.STATUS] == C.FINISHED).to_numpy(dtype=bool) & features[
+        C.RESULT
+    ].notna().to_numpy(dtype=bool)
+    before = (features[C.DATE] < test_start).to_numpy(dtype=bool)
+    return features.loc[finished & before & ~in_test], features.loc[in_test & finished], seasons

@@ -1,7 +1,7 @@
 """DVC stage ``train``: tune on walk-forward folds, then one fit per test season.
 
 Tuning uses only the training period (every finished match before the test period, the
-last ``evaluate.test_seasons`` complete seasons before ``data.as_of``). With the tuned
+last ``evaluate.test_seasons`` complete seasons before the run's ``as_of``). With the tuned
 settings fixed, each test season gets a model fitted on every finished match before that
 season's first match (walk-forward); the first of them, fitted on the training period
 only, is also saved alone for the register stage.
@@ -18,12 +18,11 @@ from typing import Any
 import pandas as pd
 import typer
 
-from matchcast.data import columns as C
 from matchcast.data.as_of import read_as_of
 from matchcast.data.io import atomic_write, write_json
 from matchcast.data.params import load_section
 from matchcast.models.estimator import ModelParams, OutcomeModel
-from matchcast.models.tuning import TuningParams, find_test_seasons, tune, walk_forward_fit
+from matchcast.models.tuning import TuningParams, split_period, tune, walk_forward_fit
 
 logger = logging.getLogger(__name__)
 
@@ -33,29 +32,6 @@ def load_model_params(params_path: Path) -> tuple[ModelParams, TuningParams]:
     section = dict(load_section(params_path, "model"))
     tuning = TuningParams.model_validate(section.pop("tuning", {}) or {})
     return ModelParams.model_validate(section), tuning
-
-
-def split_period(
-    features: pd.DataFrame, as_of: str, n_test_seasons: int
-) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """Training rows (finished, before the test period) and test rows (test seasons).
-
-    Args:
-        features: features frame (finished and scheduled rows).
-        as_of: the data cut-off.
-        n_test_seasons: how many complete seasons form the test period.
-
-    Returns:
-        (training rows, test rows, test season labels).
-    """
-    seasons = find_test_seasons(features, as_of, n_test_seasons)
-    in_test = features[C.SEASON].astype("string").isin(seasons).to_numpy(dtype=bool)
-    test_start = features.loc[in_test, C.DATE].min()
-    finished = (features[C.STATUS] == C.FINISHED).to_numpy(dtype=bool) & features[
-        C.RESULT
-    ].notna().to_numpy(dtype=bool)
-    before = (features[C.DATE] < test_start).to_numpy(dtype=bool)
-    return features.loc[finished & before & ~in_test], features.loc[in_test & finished], seasons
 
 
 def save_model(model: OutcomeModel | dict[str, OutcomeModel], path: Path) -> None:

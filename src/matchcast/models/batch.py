@@ -1,0 +1,151 @@
+"""One batch run: forecast every scheduled match with the champion and publish the files.
+
+The ``batch_inference`` stage calls :func:`run_batch_inference`. It loads the champion
+through the registry, predicts the point-in-time features of every scheduled match,
+computes every file before replacing the first, logs the run to MLflow and appends the
+forecasts to the store's prediction log. The files' layout is
+:mod:`matchcast.data.prediction_contract`; the API serves them and computes nothing (ADR-0006).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from matchcast.data import columns as C
+from matchcast.data import store
+from matchcast.data.finished import finished_forecasts
+from matchcast.data.identity import KEY_COLUMNS, moved_ids, write_moved
+from matchcast.data.io import file_md5, inputs_version, write_json, write_parquet
+from matchcast.models import registry
+from matchcast.models.cards import evaluation_card, model_card
+from matchcast.models.champion import load_champion
+from matchcast.models.forecasts import forecast_scheduled
+
+logger = logging.getLogger(__name__)
+
+MATCH_COLUMNS = (
+    C.MATCH_ID, C.LEAGUE, C.SEASON, C.DATE, C.KICKOFF, C.HOME_TEAM, C.AWAY_TEAM,
+    C.STATUS, C.RESULT, *C.ODDS_PRE, C.ODDS_PRE_SOURCE,
+)  # fmt: skip
+
+
+class BatchParams(BaseModel):
+    """The ``batch_inference:`` slice of params.yaml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Finished matches dated in (as_of - finished_window_days, as_of] are published with
+    # their last forecast logged before kick-off.
+    finished_window_days: int = Field(default=60, ge=0, le=3660)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What a batch run produced."""
+
+    predictions: pd.DataFrame
+    card: dict[str, Any]
+    data_version: str
+    run_id: str | None
+    logged: int | None
+    finished: pd.DataFrame | None = None
+    evaluation: dict[str, Any] | None = None
+
+
+def run_batch_inference(
+    features_path: Path,
+    matches_path: Path,
+    out: Path,
+    model_out: Path,
+    as_of: str,
+    tracking_uri: str,
+    artifact_root: str | None = None,
+    database_url: str | None = None,
+    model_name: str = registry.MODEL_NAME,
+    alias: str = registry.CHAMPION,
+    finished_out: Path | None = None,
+    evaluation_out: Path | None = None,
+    params: BatchParams | None = None,
+    append_log: bool = True,
+    mode: dict[str, str] | None = None,
+    moved_out: Path | None = None,
+) -> BatchResult:
+    """Forecast every scheduled match with the champion and publish the files.
+
+    Args:
+        features_path: ``features.parquet`` (finished and scheduled rows).
+        matches_path: ``matches.parquet`` (status and pre-match odds).
+        out, model_out: Where ``predictions.parquet`` and ``model.json`` go (atomically).
+        as_of: ``data.as_of``: the information cut-off of the features.
+        tracking_uri: MLflow tracking and registry URI.
+        artifact_root: Artifact location of a new MLflow experiment.
+        database_url: SQL store of the prediction log; None skips reading and appending.
+        model_name, alias: The registered model and the alias to serve.
+        finished_out, evaluation_out: Where ``finished.parquet`` and ``evaluation.json``
+            go; None skips them.
+        params: The ``batch_inference:`` knobs (defaults when None).
+        append_log: Append this batch's forecasts to the prediction log.
+        mode: The run's resolved as_of (``AsOf.to_dict()``), recorded in ``model.json``.
+        moved_out: Where ``moved.parquet`` goes (ids that moved or were withdrawn, from
+            the store's earlier scheduled rows; ADR-0012); None skips it.
+
+    Returns:
+        The predictions and what was logged.
+    """
+    client = registry.connect(tracking_uri, artifact_root)
+    features = pd.read_parquet(features_path)
+    matches = pd.read_parquet(matches_path, columns=list(MATCH_COLUMNS))
+    hashes = {"features": file_md5(features_path), "matches": file_md5(matches_path)}
+    data_version = inputs_version(hashes)
+    champion = load_champion(client, features, model_name, alias)
+    now = pd.Timestamp.now(tz="UTC")
+    predictions = forecast_scheduled(champion, features, matches, data_version, as_of, now)
+    finished = None
+    if finished_out is not None:
+        # Read before this batch is appended: its forecasts are for later matches anyway.
+        log = pd.DataFrame(columns=list(store.PREDICTION_COLUMNS))
+        if database_url is not None:
+            with store.migrated_engine(database_url) as engine:
+                log = store.load_prediction_log(engine)
+        window = (params or BatchParams()).finished_window_days
+        finished = finished_forecasts(log, matches, as_of, window, alias)
+    moved = None
+    if moved_out is not None:
+        seen = pd.DataFrame(columns=[C.MATCH_ID, C.DATE, *KEY_COLUMNS])
+        if database_url is not None:
+            with store.migrated_engine(database_url) as engine:
+                seen = store.load_matches(engine, status=C.SCHEDULED)
+        keys = pd.read_parquet(matches_path, columns=[C.MATCH_ID, C.DATE, *KEY_COLUMNS])
+        moved = moved_ids(seen, keys)
+    card = model_card(champion)
+    card["as_of"] = mode or {"mode": "replay", "as_of": as_of, "reason": "given by the caller"}
+    evaluation = evaluation_card(client, champion) if evaluation_out is not None else None
+    # Everything is computed before the first file is replaced.
+    write_parquet(predictions, out)
+    write_json(card, model_out)
+    if finished_out is not None and finished is not None:
+        write_parquet(finished, finished_out)
+    if evaluation_out is not None and evaluation is not None:
+        write_json(evaluation, evaluation_out)
+    if moved_out is not None and moved is not None:
+        write_moved(moved, moved_out)
+    logger.info("%d forecasts from %s v%s", len(predictions), model_name, card["version"])
+    inputs = {"as_of": as_of, "data_version": data_version}
+    inputs.update({f"{name}_md5": md5 for name, md5 in hashes.items()})
+    written = [
+        p for p in (out, model_out, finished_out, evaluation_out, moved_out) if p is not None
+    ]
+    run_id = registry.log_batch_run(
+        client, artifact_root, champion.version, alias, inputs, len(predictions), written
+    )
+    logged = None
+    if database_url is not None and append_log:
+        with store.migrated_engine(database_url) as engine:
+            logged = store.append_predictions(engine, predictions)
+    return BatchResult(predictions, card, data_version, run_id, logged, finished, evaluation)
