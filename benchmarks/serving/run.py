@@ -81,6 +81,9 @@ def start_server(
         "MATCHCAST_PREDICTIONS_PATH": str(files[0]),
         "MATCHCAST_MODEL_METADATA_PATH": str(files[1]),
         "MATCHCAST_MATCHES_PATH": str(files[2]),
+        # One load generator is one client: the per-client rate limit (200/s by default)
+        # would measure the limiter, not the server.
+        "MATCHCAST_RATE_LIMIT_PER_S": "0",
         **extra_env,
     }
     cmd = [

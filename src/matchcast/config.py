@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_FOOTBALL_DATA = "https://www.football-data.co.uk"
+MIN_API_KEY_LENGTH = 16
 BROKER_SCHEMES = ("redis://", "rediss://", "amqp://", "amqps://", "pyamqp://")
 
 
@@ -32,7 +33,16 @@ class Settings(BaseSettings):
     broker_url: str | None = Field(
         default=None, description="Celery broker; unset means the in-process job runner."
     )
-    api_key: str | None = Field(default=None, description="Key for the /admin endpoints.")
+    api_key: SecretStr | None = Field(
+        default=None,
+        description=f"Key for the /admin endpoints (at least {MIN_API_KEY_LENGTH} characters); "
+        "unset disables them.",
+    )
+    api_key_next: SecretStr | None = Field(
+        default=None,
+        description="A second accepted key, for rotation: clients move to it, then it becomes "
+        "MATCHCAST_API_KEY.",
+    )
     api_url: str | None = Field(
         default=None,
         description="Base URL of a running API that jobs ask to reload after new forecasts.",
@@ -106,8 +116,59 @@ class Settings(BaseSettings):
     http_max_age_s: int = Field(
         default=60, ge=0, description="Cache-Control max-age of prediction responses."
     )
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest request body; larger ones get 413."
+    )
+    max_header_bytes: int = Field(
+        default=16 * 1024,
+        ge=1024,
+        description="Largest request line plus headers; larger ones get 431.",
+    )
+    header_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Time to send a request's line and headers (also closes connections that "
+        "never send one); then 408.",
+    )
+    body_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Time to send a request's body once headers are in; then 408.",
+    )
+    keep_alive_s: int = Field(
+        default=5, ge=1, description="An idle keep-alive connection is closed after this long."
+    )
+    limit_concurrency: int = Field(
+        default=1000,
+        ge=1,
+        description="Connections plus in-flight requests per worker; beyond, uvicorn answers 503.",
+    )
+    rate_limit_per_s: float = Field(
+        default=200.0, ge=0, description="Requests per second per client (0 = no rate limit)."
+    )
+    rate_limit_burst: int = Field(
+        default=400, ge=1, description="Requests a client may send at once (token bucket size)."
+    )
+    rate_limit_redis_url: str | None = Field(
+        default=None,
+        description="Redis holding the rate-limit buckets, shared by every API process; unset "
+        "means one in-process bucket per client and worker.",
+    )
+    access_log: bool = Field(
+        default=False, description="Log every request as one JSON line (latency, status, id)."
+    )
     http_timeout_s: float = Field(default=30.0, gt=0)
     http_retries: int = Field(default=4, ge=0, le=20)
+
+    @field_validator("api_key", "api_key_next")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_API_KEY_LENGTH:
+            raise ValueError(
+                f"an API key must have at least {MIN_API_KEY_LENGTH} characters "
+                "(unset the variable to disable the admin endpoints)"
+            )
+        return value
 
     @field_validator("broker_url")
     @classmethod

@@ -63,8 +63,8 @@ def test_schema_lists_every_operation(operations: dict[str, Any]) -> None:
         "GET /readyz",
         "GET /metrics",
         "POST /admin/reload",
-        "POST /admin/jobs/{name}",
-        "GET /admin/jobs/{job_id}",
+        "POST /admin/jobs/{job}",
+        "GET /admin/jobs/{job}",
         "GET /",
     }
 
@@ -76,8 +76,8 @@ def test_schema_lists_every_operation(operations: dict[str, Any]) -> None:
         "GET /predict/{match_id}",
         "GET /matches",
         "POST /admin/reload",
-        "POST /admin/jobs/{name}",
-        "GET /admin/jobs/{job_id}",
+        "POST /admin/jobs/{job}",
+        "GET /admin/jobs/{job}",
     ],
 )
 def test_fuzzed_requests_get_no_5xx_and_documented_answers(

@@ -147,10 +147,18 @@ def open_page(browser: Any, url: str, width: int = 1280) -> tuple[Any, Any, Cons
     return context, page, console
 
 
+def wait_for(page: Any, expression: str, timeout_s: float = 30.0) -> None:
+    """Poll ``expression`` in the page until it is true (Playwright's wait_for_function
+    compiles its expression in the page, which the API's CSP, without 'unsafe-eval', forbids)."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{expression} still false after {timeout_s} s")
+        page.wait_for_timeout(50)
+
+
 def wait_matches(page: Any, after: int = 0) -> int:
-    page.wait_for_function(
-        f"Number(document.body.dataset.matchesLoaded || 0) > {after}", timeout=30_000
-    )
+    wait_for(page, f"Number(document.body.dataset.matchesLoaded || 0) > {after}")
     return int(page.evaluate("Number(document.body.dataset.matchesLoaded)"))
 
 
@@ -312,7 +320,7 @@ def test_keyboard_reaches_tabs_and_filters_and_switches_view(browser: Any, serve
         assert visible != "none"  # focus is visible
         page.focus("#tab-model")
         page.keyboard.press("Enter")
-        page.wait_for_function("document.body.dataset.modelLoaded === 'true'", timeout=30_000)
+        wait_for(page, "document.body.dataset.modelLoaded === 'true'")
         assert page.is_visible("#view-model") and not page.is_visible("#view-matches")
         assert page.get_attribute("#tab-model", "aria-current") == "page"
         assert page.url.endswith("#model")
@@ -364,7 +372,7 @@ def test_model_page_shows_diagram_tables_and_live_quality(browser: Any, served: 
     assert httpx.get(served.base + LIVE_QUALITY).status_code == 404
     context, page, console = open_page(browser, served.base + "/#model")
     try:
-        page.wait_for_function("document.body.dataset.modelLoaded === 'true'", timeout=30_000)
+        wait_for(page, "document.body.dataset.modelLoaded === 'true'")
         points = points_in_data_space(page)
         bins = evaluation["calibration"]
         assert len(points) == len(bins)
@@ -397,7 +405,7 @@ def test_model_page_shows_diagram_tables_and_live_quality(browser: Any, served: 
         write_json(report, served.live_quality)
         assert _wait(lambda: httpx.get(served.base + LIVE_QUALITY).status_code == 200, 20)
         page.reload()
-        page.wait_for_function("document.body.dataset.modelLoaded === 'true'", timeout=30_000)
+        wait_for(page, "document.body.dataset.modelLoaded === 'true'")
         overall = table_rows(page, "[data-testid=live-overall]")
         assert int(overall[0][1]) == report["overall"]["n"] > 0
         assert float(overall[0][3]) == pytest.approx(

@@ -22,7 +22,7 @@ import pytest
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 MATCHCAST = Path(sys.executable).with_name("matchcast")
-HEADERS = {"X-API-Key": "k-0123456789"}
+HEADERS = {"X-API-Key": "k-0123456789abcdef"}
 
 
 def free_port() -> int:

@@ -43,7 +43,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-KEY = "test-key"
+KEY = "test-key-0123456789"
 HEADERS = {"X-API-Key": KEY}
 REDIS_JOBS_DB = 13  # not the cache tests' database
 STAGES = ("ingest", "validate", "store")

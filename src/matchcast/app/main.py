@@ -12,12 +12,29 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 
+from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
 
+from matchcast.app.auth import AdminGate
 from matchcast.app.cache import RedisCache
 from matchcast.app.metrics import Metrics, MetricsMiddleware
-from matchcast.app.routes import admin, dashboard, health, jobs, matches, model, predict
+from matchcast.app.middleware import (
+    REQUEST_ID_HEADER,
+    AccessLog,
+    BodyLimit,
+    Methods,
+    SecurityHeaders,
+    new_request_id,
+    valid_request_id,
+)
+from matchcast.app.openapi import document_common_answers, validation_error
+from matchcast.app.ratelimit import RateLimit, RateLimiter
+from matchcast.app.readiness import register_serving_checks
+from matchcast.app.routes import admin, dashboard, docs, health, jobs, matches, model, predict
 from matchcast.app.runtime import Runtime, ServeConfig
 from matchcast.app.state import StateHolder, watch
 from matchcast.config import get_settings
@@ -76,6 +93,8 @@ def create_app(config: ServeConfig) -> FastAPI:
                     await watcher
             if runtime.cache is not None:
                 await runtime.cache.close()
+            if limiter is not None:
+                await limiter.close()
             if runtime.jobs is not None:
                 runtime.jobs.close()
 
@@ -88,10 +107,13 @@ def create_app(config: ServeConfig) -> FastAPI:
         # Prometheus metrics are ours (metrics.py); FastAPI's OpenTelemetry hooks would
         # only add a per-request check to the hot path.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
+        docs_url=None,  # served from the local bundle (routes/docs.py), not a CDN
+        redoc_url=None,
     )
     app.state.runtime = runtime
     if config.jobs is not None:
         runtime.jobs = JobClient(config.jobs)  # connects on first use
+    register_serving_checks(runtime.readiness, runtime.holder, runtime.jobs)
     routers = (
         predict.router,
         matches.router,
@@ -100,18 +122,51 @@ def create_app(config: ServeConfig) -> FastAPI:
         admin.router,
         jobs.router,
     )
-    for router in (*routers, dashboard.router):
+    for router in (*routers, dashboard.router, docs.router):
         app.include_router(router)
+    docs.mount_assets(app)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    document_common_answers(app, config.max_body_bytes)
+    limiter = (
+        RateLimiter(
+            config.rate_limit.per_s,
+            config.rate_limit.burst,
+            config.rate_limit.redis_url,
+            config.redis_timeout_s,
+        )
+        if config.rate_limit.enabled
+        else None
+    )
+    # Added innermost first: a request meets them in the reverse order (CORS first).
+    app.add_middleware(Methods, routes=app.router.routes)
+    app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
+    app.add_middleware(AdminGate, keys=config.admin_keys, metrics=metrics)
+    if limiter is not None:
+        app.add_middleware(RateLimit, limiter=limiter, metrics=metrics)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    if config.access_log:
+        app.add_middleware(AccessLog)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(
+        CorrelationIdMiddleware,
+        header_name=REQUEST_ID_HEADER,
+        generator=new_request_id,
+        validator=valid_request_id,
+    )
     if config.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=list(config.cors_origins),
-            allow_methods=["GET"],
-            allow_headers=["If-None-Match"],
-            expose_headers=["ETag"],
+            allow_methods=["GET", "HEAD"],
+            allow_headers=["If-None-Match", REQUEST_ID_HEADER],
+            expose_headers=["ETag", REQUEST_ID_HEADER, "Retry-After"],
         )
-    app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
+
+
+async def _validation_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    return validation_error(error)
 
 
 def create_app_from_env() -> FastAPI:

@@ -61,6 +61,23 @@ class Metrics:
         self.reloads = Counter(
             "matchcast_reloads", "Components reloaded from disk.", ["component"], registry=r
         )
+        self.load_failures = Counter(
+            "matchcast_load_failures",
+            "Files that failed to load (the previous version kept serving).",
+            ["component"],
+            registry=r,
+        )
+        self.rate_limited = Counter(
+            "matchcast_rate_limited", "Requests refused with 429 (rate limit).", registry=r
+        )
+        self.rate_limit_errors = Counter(
+            "matchcast_rate_limit_errors",
+            "Requests let through because the rate limiter's store failed.",
+            registry=r,
+        )
+        self.auth_failures = Counter(
+            "matchcast_auth_failures", "Admin requests refused with 401.", registry=r
+        )
         self.model_info = Info(
             "matchcast_model", "The model behind the served forecasts.", registry=r
         )

@@ -2,21 +2,42 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import SecretStr
 from starlette.responses import Response
 
+from matchcast.app.auth import AdminKeys
 from matchcast.app.cache import RedisCache
 from matchcast.app.metrics import Metrics
+from matchcast.app.readiness import ReadinessChecks
 from matchcast.app.state import ServingFiles, StateHolder
 from matchcast.config import Settings
 from matchcast.tasks.client import JobClient, JobsConfig
 
 
 @dataclass(frozen=True)
+class RateLimit:
+    """Per-client token bucket: ``per_s`` requests a second, ``burst`` at once."""
+
+    per_s: float = 200.0
+    burst: int = 400
+    redis_url: str | None = None  # shared buckets; None = in this process
+
+    @property
+    def enabled(self) -> bool:
+        """False when ``per_s`` is 0."""
+        return self.per_s > 0
+
+
+@dataclass(frozen=True)
 class ServeConfig:
-    """What the API needs from the environment, passed explicitly to :func:`create_app`."""
+    """What the API needs from the environment, passed explicitly to :func:`create_app`.
+
+    Raises:
+        ValueError: An API key shorter than 16 characters.
+    """
 
     files: ServingFiles
     reload_interval_s: float = 2.0
@@ -24,8 +45,17 @@ class ServeConfig:
     redis_url: str | None = None
     redis_timeout_s: float = 0.05
     api_key: str | None = None
+    api_key_next: str | None = None  # a second accepted key, during a rotation
     cors_origins: tuple[str, ...] = ()
     jobs: JobsConfig | None = None  # where job records live and how jobs are queued
+    max_body_bytes: int = 1024 * 1024
+    rate_limit: RateLimit = field(default_factory=RateLimit)
+    access_log: bool = False
+    admin_keys: AdminKeys = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Check the keys once (a short key refuses to start)."""
+        object.__setattr__(self, "admin_keys", AdminKeys.of(self.api_key, self.api_key_next))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ServeConfig:
@@ -45,10 +75,20 @@ class ServeConfig:
             http_max_age_s=settings.http_max_age_s,
             redis_url=settings.redis_url,
             redis_timeout_s=settings.redis_timeout_s,
-            api_key=settings.api_key,
+            api_key=_secret(settings.api_key),
+            api_key_next=_secret(settings.api_key_next),
             cors_origins=tuple(settings.cors_origins),
             jobs=JobsConfig.from_settings(settings),
+            max_body_bytes=settings.max_body_bytes,
+            rate_limit=RateLimit(
+                settings.rate_limit_per_s, settings.rate_limit_burst, settings.rate_limit_redis_url
+            ),
+            access_log=settings.access_log,
         )
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return None if value is None else value.get_secret_value()
 
 
 @dataclass
@@ -60,11 +100,14 @@ class Runtime:
     metrics: Metrics
     cache: RedisCache | None = None
     jobs: JobClient | None = None
+    readiness: ReadinessChecks = field(default_factory=ReadinessChecks)
 
     def note_reload(self, components: list[str]) -> None:
-        """Count the reloaded components and refresh the gauges from the new state."""
+        """Count the reloaded and the failed components; refresh the gauges from the state."""
         for name in components:
             self.metrics.reloads.labels(name).inc()
+        for name in self.holder.last_failed:
+            self.metrics.load_failures.labels(name).inc()
         self.metrics.observe_state(self.holder.state)
 
 

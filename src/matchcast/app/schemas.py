@@ -326,11 +326,23 @@ class Health(BaseModel):
     status: Literal["ok"] = "ok"
 
 
+class ReadinessCheck(BaseModel):
+    """One readiness check's result."""
+
+    ok: bool
+    reason: str | None = None
+
+
 class Readiness(BaseModel):
     """Readiness answer: 200 when ready, 503 with the reason otherwise."""
 
     ready: bool
-    reason: str | None = None
+    reason: str | None = Field(
+        default=None, description="The failing checks' reasons, `<check>: <reason>` joined by `; `."
+    )
+    checks: dict[str, ReadinessCheck] = Field(
+        default_factory=dict, description="Every readiness check by name."
+    )
     n_predictions: int = 0
     data_version: str | None = None
     model_version: str | None = None
@@ -353,6 +365,9 @@ class ErrorDetail(BaseModel):
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 EARLIEST_AS_OF = dt.date(1990, 1, 1)
+LATEST_AS_OF = dt.date(2099, 12, 31)
+# The documented as_of range as a pattern (JSON Schema has no date bounds): 1990..2099.
+AS_OF_PATTERN = r"^(199[0-9]|20[0-9][0-9])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 JobState = Literal["queued", "running", "retrying", "succeeded", "failed"]
 
 
@@ -363,8 +378,10 @@ class JobRequest(BaseModel):
 
     as_of: dt.date | None = Field(
         default=None,
-        description="Information cut-off (YYYY-MM-DD) written to data.as_of before the run.",
+        description="Information cut-off (YYYY-MM-DD, 1990-01-01 to 2099-12-31) written to "
+        "data.as_of before the run.",
         examples=["2025-10-01"],
+        json_schema_extra={"pattern": AS_OF_PATTERN},
     )
 
     @field_validator("as_of", mode="before")
@@ -378,9 +395,8 @@ class JobRequest(BaseModel):
     @field_validator("as_of")
     @classmethod
     def _plausible(cls, value: dt.date | None) -> dt.date | None:
-        latest = dt.date.today() + dt.timedelta(days=366)
-        if value is not None and not EARLIEST_AS_OF <= value <= latest:
-            raise ValueError(f"as_of must be between {EARLIEST_AS_OF} and {latest}")
+        if value is not None and not EARLIEST_AS_OF <= value <= LATEST_AS_OF:
+            raise ValueError(f"as_of must be between {EARLIEST_AS_OF} and {LATEST_AS_OF}")
         return value
 
 

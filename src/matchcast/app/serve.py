@@ -6,18 +6,20 @@ Paths given here are exported as ``MATCHCAST_*`` variables, so that every uvicor
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import logging
 import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
+from matchcast.app.protocol import PROTOCOL_PATH
 from matchcast.config import get_settings
+from matchcast.tasks.supervisor import supervised_worker
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +39,9 @@ def main(
     matches: Annotated[
         Path | None, typer.Option(help="matches.parquet (default MATCHCAST_MATCHES_PATH).")
     ] = None,
-    access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
+    access_log: Annotated[
+        bool, typer.Option(help="Log every request as JSON (default MATCHCAST_ACCESS_LOG).")
+    ] = False,
     local_worker: Annotated[
         bool,
         typer.Option(help="Without MATCHCAST_BROKER_URL, start the local job worker beside it."),
@@ -52,6 +56,8 @@ def main(
     for name, value in overrides.items():
         if value is not None:
             os.environ[name] = str(value)
+    if access_log:
+        os.environ["MATCHCAST_ACCESS_LOG"] = "true"
     get_settings.cache_clear()
     settings = get_settings()  # fail fast on bad settings, before forking workers
     base = f"http://{host}:{port}"
@@ -61,37 +67,48 @@ def main(
         settings.predictions_path, base, workers, "" if workers == 1 else "s",
         base, base, base, base, base,
     )  # fmt: skip
-    worker = _start_local_worker() if local_worker and not settings.broker_url else None
-    try:
+    # Without a broker, jobs run in a supervised local worker process, never in the API;
+    # the supervisor migrates the store before the worker starts (the two never race on
+    # the schema) and restarts the worker if it dies. uvicorn re-raises SIGTERM after its
+    # shutdown, so this process may end without leaving the block: the worker also stops
+    # by itself once its parent is gone.
+    with contextlib.ExitStack() as stack:
+        if local_worker and not settings.broker_url:
+            stack.enter_context(supervised_worker(settings.database_url))
         uvicorn.run(
             APP_FACTORY,
             factory=True,
             host=host,
             port=port,
             workers=workers,
-            access_log=access_log,
+            # Our protocol adds the head size limit and head/body read timeouts (protocol.py).
+            http=PROTOCOL_PATH,
+            timeout_keep_alive=settings.keep_alive_s,
+            limit_concurrency=settings.limit_concurrency,
+            h11_max_incomplete_event_size=settings.max_header_bytes,  # if run with h11
+            server_header=False,
+            access_log=False,  # ours is JSON, with latency and request id (MATCHCAST_ACCESS_LOG)
+            log_config=log_config(),
             log_level="info",
         )
-    finally:
-        if worker is not None:
-            _stop(worker)
 
 
-def _start_local_worker() -> subprocess.Popen[bytes]:
-    """``matchcast worker`` as a child process: jobs run there, never in the API."""
-    command = shutil.which("matchcast", path=str(Path(sys.executable).parent)) or "matchcast"
-    # uvicorn re-raises SIGTERM after its shutdown, so this process may end without running
-    # a `finally`: the worker also stops by itself once its parent is gone.
-    process = subprocess.Popen([command, "worker", "--parent-pid", str(os.getpid())])
-    logger.info("no MATCHCAST_BROKER_URL: local job worker started (pid %d)", process.pid)
-    return process
-
-
-def _stop(process: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
-    """SIGTERM (the current job finishes first), then SIGKILL after ``timeout_s``."""
-    process.terminate()
-    try:
-        process.wait(timeout_s)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging set-up plus one JSON line per request on ``matchcast.access``."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["json"] = {
+        "()": "pythonjsonlogger.json.JsonFormatter",
+        "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+    }
+    config["handlers"]["json"] = {
+        "formatter": "json",
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stdout",
+    }
+    config["loggers"]["matchcast.access"] = {
+        "handlers": ["json"],
+        "level": "INFO",
+        "propagate": False,
+    }
+    return config

@@ -33,6 +33,9 @@ from matchcast.data.identity import read_moved
 logger = logging.getLogger(__name__)
 
 PREDICTIONS, MODEL, MATCHES = "predictions", "model", "matches"
+# Published together by batch_inference and swapped together: a request never sees
+# forecasts of one model with the card of another.
+BATCH = (PREDICTIONS, MODEL)
 FINISHED, EVALUATION = "finished", "evaluation"
 LIVE_QUALITY, DRIFT = "live_quality", "drift"
 MOVED = "moved"
@@ -138,6 +141,7 @@ class StateHolder:
         self.files = files
         self.max_age_s = max_age_s
         self.state = ServingState()
+        self.last_failed: list[str] = []  # components whose load failed in the last refresh
         self._lock = threading.Lock()
 
     def refresh(self, force: bool = False) -> list[str]:
@@ -172,6 +176,9 @@ class StateHolder:
                 for n, s in sigs.items()
                 if s is not None and (force or s != old.signatures.get(n))
             ]
+            if any(name in todo for name in BATCH):
+                todo += [n for n in BATCH if n not in todo and sigs.get(n) is not None]
+            self.last_failed = []
             if not todo:
                 return []
             predictions, model, catalog = old.predictions, old.model, old.catalog
@@ -208,6 +215,22 @@ class StateHolder:
                 except Exception as exc:  # any broken file: keep serving the old version
                     logger.exception("could not load %s from %s", name, paths[name])
                     errors[name] = f"{type(exc).__name__}: {exc}"
+                    self.last_failed.append(name)
+            failed = [n for n in BATCH if n in errors and n in todo]
+            mismatch = None
+            if not failed and set(BATCH) & set(done):
+                mismatch = _batch_mismatch(predictions, model)
+            if failed or mismatch is not None:
+                # Not both loaded and agreeing: keep the previous pair as it was.
+                predictions, model = old.predictions, old.model
+                frame = None
+                for name in BATCH:
+                    if name in done:
+                        done.remove(name)
+                        errors[name] = mismatch or f"held back: {', '.join(failed)} failed"
+                    if mismatch is not None:
+                        errors[name] = mismatch
+                        self.last_failed.append(name)
             if frame is not None and PREDICTIONS in done and (catalog is None or fallback):
                 catalog, fallback = catalog_from_predictions(frame), True
             self.state = replace(
@@ -231,6 +254,16 @@ class StateHolder:
             return done
 
 
+def _batch_mismatch(predictions: PredictionIndex | None, model: ModelInfo | None) -> str | None:
+    """Why the forecasts and the model card are not of one model, or None."""
+    if predictions is None or model is None or predictions.model_version == model.version:
+        return None
+    return (
+        f"predictions are of model version {predictions.model_version} but model.json is "
+        f"version {model.version}; the previous pair is kept"
+    )
+
+
 async def watch(
     holder: StateHolder, interval_s: float, on_change: Callable[[list[str]], None]
 ) -> None:
@@ -242,5 +275,5 @@ async def watch(
         except Exception:  # the watcher must survive anything
             logger.exception("file watcher failed")
             continue
-        if changed:
+        if changed or holder.last_failed:
             on_change(changed)

@@ -77,16 +77,17 @@ def season_window(season: pd.Series) -> tuple[pd.Series, pd.Series]:
 
     Split-year seasons ``2024-25`` run from 1 June 2024 to 31 August 2025 (generous enough
     for summer play-offs and the COVID-extended 2019/20); calendar-year seasons ``2024``
-    from 1 January 2024 to 31 January 2025.
+    from 1 January 2024 to 31 March 2025 (Brazil's 2020 season ended in February 2021).
+    A missing label has no window.
     """
-    start_year = pd.to_numeric(season.astype("string").str[:4], errors="coerce")
-    split = season.astype("string").str.len() == 7
+    start_year = pd.to_numeric(season.astype("string").str[:4], errors="coerce").astype("float64")
+    split = (season.astype("string").str.len() == 7).fillna(False).to_numpy(dtype=bool)
     start = pd.to_datetime(
         pd.DataFrame({"year": start_year, "month": np.where(split, 6, 1), "day": 1}),
         errors="coerce",
     )
     end = pd.to_datetime(
-        pd.DataFrame({"year": start_year + 1, "month": np.where(split, 8, 1), "day": 31}),
+        pd.DataFrame({"year": start_year + 1, "month": np.where(split, 8, 3), "day": 31}),
         errors="coerce",
     )
     return start, end
@@ -116,7 +117,19 @@ def row_contract(as_of: dt.date) -> pa.DataFrameSchema:
     columns: dict[str, pa.Column] = {
         c.MATCH_ID: pa.Column(str, pa.Check.str_matches(MATCH_ID_PATTERN), nullable=False),
         c.LEAGUE: pa.Column(str, nullable=False),
-        c.SEASON: pa.Column(str, pa.Check.str_matches(SEASON_PATTERN), nullable=False),
+        c.SEASON: pa.Column(
+            str,
+            [
+                pa.Check(
+                    lambda season: season.notna(),
+                    ignore_na=False,
+                    name="season_label",
+                    error="season label missing or not understood",
+                ),
+                pa.Check.str_matches(SEASON_PATTERN),
+            ],
+            nullable=True,
+        ),
         c.DATE: pa.Column("datetime64[ns]", nullable=False),
         c.HOME_ID: pa.Column(str, nullable=False),
         c.AWAY_ID: pa.Column(str, nullable=False),
@@ -168,7 +181,19 @@ MATCH_TABLE = pa.DataFrameSchema(
             str, pa.Check.str_matches(MATCH_ID_PATTERN), unique=True, nullable=False
         ),
         c.LEAGUE: pa.Column(str, nullable=False),
-        c.SEASON: pa.Column(str, pa.Check.str_matches(SEASON_PATTERN), nullable=False),
+        c.SEASON: pa.Column(
+            str,
+            [
+                pa.Check(
+                    lambda season: season.notna(),
+                    ignore_na=False,
+                    name="season_label",
+                    error="season label missing or not understood",
+                ),
+                pa.Check.str_matches(SEASON_PATTERN),
+            ],
+            nullable=True,
+        ),
         c.DATE: pa.Column("datetime64[ns]", nullable=False),
         c.KICKOFF: pa.Column(pd.DatetimeTZDtype(tz="UTC"), nullable=False),
         c.TIME_KNOWN: pa.Column(bool),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -14,7 +14,7 @@ import pandas as pd
 from matchcast.data.identity import drop_superseded_fixtures
 from matchcast.data.normalize import season_code
 from matchcast.data.params import DataParams
-from matchcast.data.sources.csvtext import RawTable, empty_issues
+from matchcast.data.sources.csvtext import DROPPED, REPAIRED, RawTable, empty_issues
 from matchcast.data.sources.fetch import Fetcher, is_remote, join
 from matchcast.data.sources.football_data import (
     SOURCE_EXTRA,
@@ -179,12 +179,14 @@ def ingest(params: DataParams, fetcher: Fetcher) -> IngestResult:
                 "bom": table.had_bom,
                 "crlf": table.crlf,
                 "blank_lines": table.blank_lines,
-                "repaired_rows": len(table.issues),
+                "repaired_rows": int((table.issues["severity"] == REPAIRED).sum()),
+                "dropped_rows": int((table.issues["severity"] == DROPPED).sum()),
                 "header_columns": len(table.header),
             }
         )
     frames = [
-        _canonical(kind, [f for f in raw if not f.empty]) for kind, raw in raw_by_kind.items()
+        _canonical(kind, [f for f in raw if not f.empty], params.calendars)
+        for kind, raw in raw_by_kind.items()
     ]
     frames = [f for f in frames if not f.empty]
     if not frames:
@@ -215,11 +217,13 @@ def ingest(params: DataParams, fetcher: Fetcher) -> IngestResult:
     return IngestResult(matches, all_issues, report)
 
 
-def _canonical(kind: str, raw: list[pd.DataFrame]) -> pd.DataFrame:
+def _canonical(
+    kind: str, raw: list[pd.DataFrame], calendars: Mapping[str, str | int]
+) -> pd.DataFrame:
     if not raw:
         return pd.DataFrame()
     rows = pd.concat(raw, ignore_index=True)
     if kind == "generic":
-        return to_canonical_generic(rows)
+        return to_canonical_generic(rows, calendars=calendars)
     source = {"division": SOURCE_MAIN, "extra": SOURCE_EXTRA, "fixtures": SOURCE_FIXTURES}[kind]
     return canonicalize(rows, source, extra=kind == "extra")

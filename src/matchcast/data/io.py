@@ -13,7 +13,8 @@ from typing import Any
 import pandas as pd
 
 
-def _default_mode() -> int:
+def default_file_mode() -> int:
+    """The mode ``open()`` would give a new file under the current umask."""
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
@@ -27,7 +28,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     tmp = Path(tmp_name)
     try:
         write(tmp)
-        os.chmod(tmp, _default_mode())  # mkstemp makes 0600 files; publish like open() would
+        os.chmod(tmp, default_file_mode())  # mkstemp makes 0600 files; publish like open() would
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -44,12 +45,17 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
 
 
+def json_text(payload: dict[str, Any]) -> str:
+    """JSON as the project writes it: sorted keys, indented, NaN-free, final newline."""
+    return json.dumps(payload, indent=2, sort_keys=True, default=str, allow_nan=False) + "\n"
+
+
 def write_json(payload: dict[str, Any], path: Path) -> None:
     """Write JSON atomically (sorted keys, indented, NaN-free)."""
-    text = json.dumps(payload, indent=2, sort_keys=True, default=str, allow_nan=False)
+    text = json_text(payload)
 
     def _write(tmp: Path) -> None:
-        tmp.write_text(text + "\n")
+        tmp.write_text(text)
 
     atomic_write(path, _write)
 

@@ -114,15 +114,6 @@ def split_season_of(dates: pd.Series) -> pd.Series:
     return pd.Series(label, index=dates.index, dtype="string")
 
 
-def normalize_season_label(values: pd.Series) -> pd.Series:
-    """``"2012/2013"``, ``"2012/13"``, ``"2012-13"`` → ``"2012-13"``; ``"2012"`` stays."""
-    text = values.astype("string").str.strip()
-    parts = text.str.extract(r"^(\d{4})\s*[/-]\s*(\d{2}|\d{4})$")
-    split = parts[0] + "-" + parts[1].str[-2:]
-    single = text.where(text.str.fullmatch(r"\d{4}"))
-    return pd.Series(split.fillna(single), index=values.index, dtype="string")
-
-
 def match_ids(
     league: pd.Series, dates: pd.Series, home_id: pd.Series, away_id: pd.Series
 ) -> pd.Series:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -49,6 +49,11 @@ class DataParams(BaseModel):
     extra_leagues: list[str] = Field(default_factory=list)
     fixtures: bool | str = False
     generic: list[str] = Field(default_factory=list)
+    # League -> "calendar" (seasons are calendar years) or the first month (1-12) of its
+    # split season; used for generic rows without a season label. Detected when absent.
+    calendars: dict[str, Literal["calendar"] | Annotated[int, Field(ge=1, le=12)]] = Field(
+        default_factory=dict
+    )
     # "today": live (resolved once per run by the ingest stage, matchcast.data.as_of).
     as_of: dt.date | Literal["today"] = "today"
     replay_as_of: dt.date = dt.date(2026, 3, 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from matchcast.data import columns as c
+from matchcast.data import shrink
 from matchcast.data.contracts import MATCH_TABLE, STAT_BOUNDS, row_contract
 from matchcast.data.normalize import result_from_goals
 from matchcast.data.sources.csvtext import DROPPED, REPAIRED
@@ -28,7 +30,24 @@ HIDDEN_WHEN_SCHEDULED = (c.HOME_GOALS, c.AWAY_GOALS, c.RESULT, *c.STAT_COLUMNS, 
 
 
 class GateError(RuntimeError):
-    """A validation gate was breached; the message says which and where."""
+    """A validation gate was breached; the message says which and where.
+
+    ``quarantine`` holds the rows this run dropped or repaired so far (the evidence the
+    stage writes for a failed run), ``rows_per_file`` the rows each file held.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        quarantine: pd.DataFrame | None = None,
+        rows_per_file: dict[str, int] | None = None,
+    ) -> None:
+        """Keep the message and the evidence."""
+        super().__init__(message)
+        self.quarantine = (
+            pd.DataFrame(columns=QUARANTINE_COLUMNS) if quarantine is None else quarantine
+        )
+        self.rows_per_file = rows_per_file or {}
 
 
 @dataclass(frozen=True)
@@ -179,6 +198,8 @@ def validate_matches(
     ingest_issues: pd.DataFrame,
     as_of: dt.date,
     max_bad_row_share: float,
+    previous_rows: Mapping[str, int] | None = None,
+    accept_shrink: bool = False,
 ) -> ValidationResult:
     """Check parsed rows against the contracts and publish the match table.
 
@@ -187,9 +208,13 @@ def validate_matches(
         ingest_issues: Rows the parser repaired (ragged rows), to carry into the report.
         as_of: Backtest cut-off: later matches become ``scheduled`` with results hidden.
         max_bad_row_share: Largest share of dropped rows one file may have.
+        previous_rows: Rows per file in the last run (its report); a file with fewer
+            rows now fails the shrink gate (:mod:`matchcast.data.shrink`).
+        accept_shrink: Accept files that shrank (the user checked the change).
 
     Raises:
-        GateError: Duplicate match ids, a file over the bad-row share, or nothing left.
+        GateError: Duplicate match ids, a file over the bad-row share, a file that
+            shrank, or nothing left; it carries the quarantine found so far.
     """
     raw = raw.reset_index(drop=True)
     if raw.empty:
@@ -209,6 +234,12 @@ def validate_matches(
         ignore_index=True,
     )
     kept = raw.drop(index=pd.Index(dropped_idx))
+    file_rows = shrink.rows_per_file(raw, ingest_issues)
+    shrunk = shrink.shrunk_files(previous_rows, file_rows)
+    if shrunk and not accept_shrink:
+        raise GateError(shrink.shrink_message(shrunk), quarantine, file_rows)
+    if shrunk:
+        logger.warning("accepted: %s", "; ".join(s.describe() for s in shrunk))
 
     duplicated = kept[c.MATCH_ID][kept[c.MATCH_ID].duplicated(keep=False)]
     if not duplicated.empty:
@@ -218,12 +249,15 @@ def validate_matches(
             + "; ".join(
                 f"{r.match_id} ({r.source_file}:{r.source_line})"
                 for r in where.head(6).itertuples()
-            )
+            ),
+            quarantine,
+            file_rows,
         )
 
     per_file = pd.DataFrame({"rows": raw.groupby(c.SOURCE_FILE).size()})
     per_file["dropped"] = raw.loc[dropped_idx].groupby(c.SOURCE_FILE).size()
     per_file["dropped"] = per_file["dropped"].fillna(0).astype(int)
+    per_file = _with_rows_dropped_at_ingest(per_file, ingest_issues)
     per_file["share"] = per_file["dropped"] / per_file["rows"]
     over = per_file[per_file["share"] > max_bad_row_share]
     if not over.empty:
@@ -233,14 +267,18 @@ def validate_matches(
                 f"{f} {int(r.dropped)}/{int(r.rows)} ({r.share:.2%})"
                 for f, r in over.head(10).iterrows()
             )
-            + " — see the quarantine file for each row's reason"
+            + " — see the quarantine file for each row's reason",
+            quarantine,
+            file_rows,
         )
     if kept.empty:
-        raise GateError("every row was quarantined: nothing to publish")
+        raise GateError("every row was quarantined: nothing to publish", quarantine, file_rows)
 
     matches = _typed(apply_as_of(kept, as_of))
     MATCH_TABLE.validate(matches, lazy=True)
     report = _report(raw, matches, quarantine, per_file, as_of, max_bad_row_share)
+    report["rows_per_file"] = file_rows
+    report["accepted_shrink"] = [s.describe() for s in shrunk]
     logger.info(
         "validated %d rows: %d published (%d finished, %d scheduled), %d dropped, %d repaired",
         len(raw),
@@ -251,6 +289,17 @@ def validate_matches(
         report["repaired"],
     )
     return ValidationResult(matches, quarantine, report)
+
+
+def _with_rows_dropped_at_ingest(per_file: pd.DataFrame, issues: pd.DataFrame) -> pd.DataFrame:
+    """Count rows the reader dropped (cut, multi-line, unreadable) in their file's share."""
+    if issues.empty:
+        return per_file
+    dropped = issues[issues["severity"] == DROPPED].groupby("source_file").size()
+    dropped = dropped.reindex(per_file.index, fill_value=0).astype(int)
+    per_file["rows"] += dropped
+    per_file["dropped"] += dropped
+    return per_file
 
 
 def _ingest_issue_rows(raw: pd.DataFrame, issues: pd.DataFrame) -> pd.DataFrame:

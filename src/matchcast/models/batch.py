@@ -20,8 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from matchcast.data import columns as C
 from matchcast.data import store
 from matchcast.data.finished import finished_forecasts
-from matchcast.data.identity import KEY_COLUMNS, moved_ids, write_moved
-from matchcast.data.io import file_md5, inputs_version, write_json, write_parquet
+from matchcast.data.identity import KEY_COLUMNS, MOVED_COLUMNS, moved_ids
+from matchcast.data.io import file_md5, inputs_version
+from matchcast.data.publish import json_writer, parquet_writer, publish_together
 from matchcast.models import registry
 from matchcast.models.cards import evaluation_card, model_card
 from matchcast.models.champion import load_champion
@@ -126,15 +127,15 @@ def run_batch_inference(
     card = model_card(champion)
     card["as_of"] = mode or {"mode": "replay", "as_of": as_of, "reason": "given by the caller"}
     evaluation = evaluation_card(client, champion) if evaluation_out is not None else None
-    # Everything is computed before the first file is replaced.
-    write_parquet(predictions, out)
-    write_json(card, model_out)
+    # Everything is computed before the first file is replaced; the files go out together.
+    files = {out: parquet_writer(predictions), model_out: json_writer(card)}
     if finished_out is not None and finished is not None:
-        write_parquet(finished, finished_out)
+        files[finished_out] = parquet_writer(finished)
     if evaluation_out is not None and evaluation is not None:
-        write_json(evaluation, evaluation_out)
+        files[evaluation_out] = json_writer(evaluation)
     if moved_out is not None and moved is not None:
-        write_moved(moved, moved_out)
+        files[moved_out] = parquet_writer(moved.loc[:, list(MOVED_COLUMNS)])
+    publish_together(files)
     logger.info("%d forecasts from %s v%s", len(predictions), model_name, card["version"])
     inputs = {"as_of": as_of, "data_version": data_version}
     inputs.update({f"{name}_md5": md5 for name, md5 in hashes.items()})

@@ -16,10 +16,10 @@ import typer
 from matchcast.config import get_settings
 from matchcast.data import clock
 from matchcast.data import columns as c
-from matchcast.data.as_of import REPLAY, AsOf, resolve_as_of, write_as_of
+from matchcast.data.as_of import REPLAY, AsOf, resolve_as_of
 from matchcast.data.ingest import IngestResult, ingest
-from matchcast.data.io import write_csv, write_json, write_parquet
 from matchcast.data.params import DataParams, load_data_params
+from matchcast.data.publish import csv_writer, json_writer, parquet_writer, publish_together
 from matchcast.data.sources.fetch import Fetcher
 
 logger = logging.getLogger(__name__)
@@ -62,13 +62,17 @@ def main(
     data_params = load_data_params(params, settings.football_data)
     fetcher = Fetcher(cache, timeout_s=settings.http_timeout_s, retries=settings.http_retries)
     as_of, result = ingest_as_of(data_params, fetcher)
-    write_parquet(result.matches, out)
-    write_csv(result.issues, quarantine)
     result.report["as_of"] = as_of.to_dict()
     result.report["resolved_at"] = clock.now().isoformat(timespec="seconds")
     result.report["seconds"] = round(time.perf_counter() - started, 2)
-    write_json(result.report, report)
-    write_as_of(as_of, as_of_out)
+    publish_together(
+        {
+            out: parquet_writer(result.matches),
+            quarantine: csv_writer(result.issues),
+            report: json_writer(result.report),
+            as_of_out: json_writer(dict(as_of.to_dict())),
+        }
+    )
     typer.echo(as_of.label, err=True)
     logger.info(
         "ingest wrote %d rows to %s in %.1fs", len(result.matches), out, result.report["seconds"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from pathlib import Path
@@ -9,9 +10,10 @@ from pathlib import Path
 import pandas as pd
 import typer
 
+from matchcast.data import evidence
 from matchcast.data.as_of import read_as_of
-from matchcast.data.io import write_csv, write_json, write_parquet
 from matchcast.data.params import load_section
+from matchcast.data.publish import csv_writer, json_writer, parquet_writer, publish_together
 from matchcast.data.validation import GateError, validate_matches
 
 logger = logging.getLogger(__name__)
@@ -30,23 +32,64 @@ def main(
     ),
     report: Path = typer.Option(..., help="Validation summary (JSON)."),
 ) -> None:
-    """Validate parsed rows against the contracts; fail on a breached gate."""
+    """Validate parsed rows against the contracts; fail on a breached gate.
+
+    The three outputs are published together. A breached gate publishes nothing (the last
+    good set stays, ``persist: true`` in dvc.yaml) and writes this run's quarantine and
+    report as ``<name>.failed.<ext>`` beside them (ADR-0011).
+    """
     started = time.perf_counter()
     as_of = read_as_of(as_of_path).as_of
-    max_share = float(load_section(params, "validate").get("max_bad_row_share", 0.005))
+    section = load_section(params, "validate")
+    max_share = float(section.get("max_bad_row_share", 0.005))
+    accept_shrink = bool(section.get("accept_shrink", False))
     issues = pd.read_csv(ingest_quarantine, dtype={"raw": str, "reason": str})
     try:
-        result = validate_matches(pd.read_parquet(raw), issues, as_of, max_share)
+        result = validate_matches(
+            pd.read_parquet(raw),
+            issues,
+            as_of,
+            max_share,
+            previous_rows=previous_rows_per_file(report),
+            accept_shrink=accept_shrink,
+        )
     except GateError as error:
-        logger.error("validation gate breached: %s", error)
+        rows, summary = evidence.write_failure(
+            str(error),
+            error.quarantine,
+            quarantine,
+            report,
+            as_of,
+            {"rows_per_file": error.rows_per_file},
+        )
+        logger.error(
+            "validation gate breached: %s. Nothing published (%s kept). This run's rows: %s "
+            "(top reasons: %s); report: %s",
+            error, out, rows, evidence.top_reasons(error.quarantine), summary,
+        )  # fmt: skip
         raise typer.Exit(code=1) from error
-    write_parquet(result.matches, out)
-    write_csv(result.quarantine, quarantine)
     result.report["seconds"] = round(time.perf_counter() - started, 2)
-    write_json(result.report, report)
+    publish_together(
+        {
+            out: parquet_writer(result.matches),
+            quarantine: csv_writer(result.quarantine),
+            report: json_writer(result.report),
+        }
+    )
+    evidence.clear_failure(quarantine, report)
     logger.info(
         "validate published %d matches to %s in %.1fs",
         len(result.matches),
         out,
         result.report["seconds"],
     )
+
+
+def previous_rows_per_file(report: Path) -> dict[str, int] | None:
+    """Rows per file recorded by the last successful run's report (None: no such run)."""
+    try:
+        previous = json.loads(report.read_text())
+    except (OSError, ValueError):
+        return None
+    rows = previous.get("rows_per_file") if isinstance(previous, dict) else None
+    return {str(k): int(v) for k, v in rows.items()} if isinstance(rows, dict) else None

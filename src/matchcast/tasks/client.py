@@ -14,6 +14,7 @@ from typing import Any
 
 from celery import Celery
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from matchcast.config import Settings
 from matchcast.data.store import jobs as records
@@ -26,6 +27,10 @@ logger = logging.getLogger(__name__)
 
 class QueueUnavailable(RuntimeError):
     """The broker refused or could not take the job."""
+
+
+class StoreUnavailable(RuntimeError):
+    """The job store (the SQL database) cannot be reached."""
 
 
 @dataclass(frozen=True)
@@ -70,21 +75,43 @@ class JobClient:
             self._celery = create_celery_app(self.config.celery, with_tasks=False)
         return self._celery
 
-    def submit(self, name: str, params: Mapping[str, Any]) -> records.JobRecord:
+    def submit(
+        self, name: str, params: Mapping[str, Any], request_id: str | None = None
+    ) -> records.JobRecord:
         """Record a job and queue it.
+
+        Args:
+            name: Job name.
+            params: The job's arguments.
+            request_id: Id of the HTTP request that submitted it: logged with the job id
+                here, and sent in the Celery message's headers.
 
         Raises:
             KeyError: Unknown job name.
+            StoreUnavailable: The job store cannot be reached (nothing was queued).
             QueueUnavailable: The broker could not take it (the record says ``failed``).
         """
         if name not in JOB_NAMES:
             raise KeyError(name)
-        record = records.create_job(self.engine, name, params, self.config.runner)
+        try:
+            record = records.create_job(self.engine, name, params, self.config.runner)
+        except DBAPIError as error:
+            raise StoreUnavailable(_store_error(error)) from error
+        logger.info(
+            "job %s (%s) submitted by request %s",
+            record.job_id,
+            name,
+            request_id,
+            extra={"job_id": record.job_id, "request_id": request_id},
+        )
         if self.config.celery is None:
             return record
         try:
             self._publisher().send_task(
-                task_name(name), kwargs={"job_id": record.job_id, **params}, task_id=record.job_id
+                task_name(name),
+                kwargs={"job_id": record.job_id, **params},
+                task_id=record.job_id,
+                headers={"request_id": request_id},
             )
         except Exception as error:  # kombu raises several kinds when the broker is down
             records.mark_failed(self.engine, record.job_id, f"could not enqueue: {error}")
@@ -92,8 +119,15 @@ class JobClient:
         return record
 
     def get(self, job_id: str) -> records.JobRecord | None:
-        """The job's record, or None."""
-        return records.get_job(self.engine, job_id)
+        """The job's record, or None.
+
+        Raises:
+            StoreUnavailable: The job store cannot be reached.
+        """
+        try:
+            return records.get_job(self.engine, job_id)
+        except DBAPIError as error:
+            raise StoreUnavailable(_store_error(error)) from error
 
     def close(self) -> None:
         """Release connections."""
@@ -101,3 +135,9 @@ class JobClient:
             self._engine.dispose()
         if self._celery is not None:
             self._celery.close()
+
+
+def _store_error(error: DBAPIError) -> str:
+    # The driver's first line says what failed (refused, unknown host, ...); no URL or query.
+    first = str(error.orig).strip().splitlines()[0] if error.orig is not None else ""
+    return f"the job store cannot be reached: {type(error.orig).__name__}: {first}"

@@ -180,7 +180,8 @@ def run_step(
     folder = Path(project_dir or settings.project_dir).resolve()
     started = time.perf_counter()
     if step == RELOAD:
-        detail = reload_api(settings.api_url, settings.api_key)
+        key = settings.api_key
+        detail = reload_api(settings.api_url, None if key is None else key.get_secret_value())
         return StepResult(
             step, str(folder), None, [], detail=detail, seconds=time.perf_counter() - started
         )

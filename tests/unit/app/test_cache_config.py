@@ -38,13 +38,13 @@ def test_config_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MATCHCAST_MATCHES_PATH", "/srv/m.parquet")
     monkeypatch.setenv("MATCHCAST_RELOAD_INTERVAL_S", "0.5")
     monkeypatch.setenv("MATCHCAST_CORS_ORIGINS", '["https://example.org"]')
-    monkeypatch.setenv("MATCHCAST_API_KEY", "k")
+    monkeypatch.setenv("MATCHCAST_API_KEY", "k" * 16)
     config = ServeConfig.from_settings(Settings())
     assert config.files.predictions == Path("/srv/p.parquet")
     assert config.files.matches == Path("/srv/m.parquet")
     assert config.reload_interval_s == 0.5
     assert config.cors_origins == ("https://example.org",)
-    assert config.api_key == "k"
+    assert config.api_key == "k" * 16
     assert config.redis_url is None
 
 

@@ -80,11 +80,17 @@ def test_matches_link_to_forecasts_only_where_they_exist(
         {"status": "postponed"},
         {"date_from": "2026-13-01"},
         {"league": "E0;drop"},
-        {"date_from": "2026-03-10", "date_to": "2026-03-01"},
+        {"date_to": "0"},
     ],
 )
 def test_matches_rejects_malformed_filters(client: TestClient, params: dict[str, object]) -> None:
     assert client.get("/matches", params=params).status_code == 422
+
+
+def test_an_inverted_date_range_matches_nothing(client: TestClient) -> None:
+    page = client.get("/matches", params={"date_from": "2026-03-10", "date_to": "2026-03-01"})
+    assert page.status_code == 200
+    assert page.json()["total"] == 0
 
 
 def test_model_reports_champion_and_market_evaluation(client: TestClient, served: Served) -> None:

@@ -123,6 +123,7 @@ def test_admin_reload_swaps_in_the_new_file(served: Served) -> None:
             synthetic_predictions(matches, data_version="data-v2", model_version="2"),
             files.predictions,
         )
+        write_json(model_metadata("2"), files.model)  # a batch publishes both
         assert client.get("/readyz").json()["data_version"] == "data-v1"
         response = client.post("/admin/reload", headers={"X-API-Key": API_KEY})
         assert response.status_code == 200

@@ -141,24 +141,6 @@ def test_split_season_of_a_missing_date_is_missing_and_leaves_others_intact() ->
     assert labels.isna().iloc[1]
 
 
-@pytest.mark.parametrize(
-    ("text", "label"),
-    [
-        ("2012/2013", "2012-13"),
-        ("2012/13", "2012-13"),
-        ("2012-13", "2012-13"),
-        ("2012", "2012"),
-        ("2099/00", "2099-00"),
-    ],
-)
-def test_normalize_season_label(text: str, label: str) -> None:
-    assert n.normalize_season_label(pd.Series([text])).tolist() == [label]
-
-
-def test_normalize_season_label_rejects_garbage() -> None:
-    assert n.normalize_season_label(pd.Series(["twelve", "201"])).isna().all()
-
-
 def test_match_ids_are_readable_url_safe_and_match_the_contract_pattern() -> None:
     ids = n.match_ids(
         pd.Series(["E0"]),

@@ -17,6 +17,7 @@ router = APIRouter(tags=["dashboard"])
 ASSETS = {
     "dashboard.css": "text/css; charset=utf-8",
     "dashboard.js": "text/javascript; charset=utf-8",
+    "docs-init.js": "text/javascript; charset=utf-8",  # starts Swagger UI on /docs
 }
 NO_CACHE = {"Cache-Control": "no-cache"}
 

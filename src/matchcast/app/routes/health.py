@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from matchcast.app.deps import RuntimeDep
 from matchcast.app.runtime import PrebuiltResponse
-from matchcast.app.schemas import Health, Readiness
+from matchcast.app.schemas import Health, Readiness, ReadinessCheck
 
 router = APIRouter(tags=["operations"])
 
@@ -32,18 +32,23 @@ async def healthz() -> Response:
     responses={503: {"model": Readiness, "description": "Not ready; `reason` says why."}},
 )
 async def readyz(runtime: RuntimeDep) -> Response:
-    """Answer 200 once predictions and model metadata are loaded, else 503 with the reason."""
+    """200 when every readiness check passes (forecasts and model metadata loaded, the
+    last reload succeeded, the job store answers, ...), else 503 with each reason."""
+    report = await runtime.readiness.evaluate()
     state = runtime.holder.state
-    reason = state.not_ready_reason
     answer = Readiness(
-        ready=reason is None,
-        reason=reason,
+        ready=report.ready,
+        reason=report.reason,
+        checks={
+            name: ReadinessCheck(ok=result.ok, reason=result.reason)
+            for name, result in report.results.items()
+        },
         n_predictions=0 if state.predictions is None else len(state.predictions),
         data_version=None if state.predictions is None else state.predictions.data_version,
         model_version=None if state.model is None else state.model.version,
         matches_loaded=state.catalog is not None,
     )
-    code = status.HTTP_200_OK if reason is None else status.HTTP_503_SERVICE_UNAVAILABLE
+    code = status.HTTP_200_OK if report.ready else status.HTTP_503_SERVICE_UNAVAILABLE
     return Response(answer.model_dump_json(), status_code=code, media_type="application/json")
 
 

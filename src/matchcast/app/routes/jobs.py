@@ -2,29 +2,33 @@
 
 ``POST /admin/jobs/{name}`` records the job and queues it (Celery with a broker, else the
 local worker's queue in the SQL store) and answers 202 with a status URL;
-``GET /admin/jobs/{job_id}`` reads the job's record.
+``GET /admin/jobs/{job_id}`` reads the job's record (one path template, ``{job}``).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, HTTPException, Path, Request, status
+from asgi_correlation_id import correlation_id
+from fastapi import APIRouter, Body, HTTPException, Path, Request, status
 from fastapi.responses import JSONResponse
 
+from matchcast.app.auth import RequireKey
 from matchcast.app.deps import RuntimeDep
-from matchcast.app.routes.admin import check_key
+from matchcast.app.routes.admin import UNAUTHORIZED
 from matchcast.app.schemas import ErrorDetail, JobAccepted, JobRequest, JobStatus
 from matchcast.data.store.jobs import JobRecord
-from matchcast.tasks.client import JobClient, QueueUnavailable
+from matchcast.tasks.client import JobClient, QueueUnavailable, StoreUnavailable
 from matchcast.tasks.names import JOB_NAMES
 
-router = APIRouter(prefix="/admin/jobs", tags=["jobs"])
+router = APIRouter(prefix="/admin/jobs", tags=["jobs"], dependencies=[RequireKey])
 
-
-ApiKey = Annotated[str | None, Header(description="The MATCHCAST_API_KEY.", max_length=512)]
-_AUTH: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorDetail, "description": "Missing or wrong X-API-Key."}
+_UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {
+        "model": ErrorDetail,
+        "description": "Jobs are not configured, the job store cannot be reached, or the "
+        "broker did not take the job.",
+    }
 }
 
 
@@ -51,26 +55,28 @@ def _status(record: JobRecord) -> JobStatus:
     )
 
 
+# POST and GET share one path (`/admin/jobs/{job}`): a job name to submit, a job id to
+# read. One template keeps the schema's paths equal to the server's (OPTIONS, 405 Allow).
 @router.post(
-    "/{name}",
+    "/{job}",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=JobAccepted,
     summary="Queue a job: refresh_data, batch_inference or retrain",
     responses={
-        **_AUTH,
+        **UNAUTHORIZED,
         404: {"model": ErrorDetail, "description": "Unknown job name (the known ones listed)."},
-        503: {"model": ErrorDetail, "description": "The broker did not take the job."},
+        413: {"model": ErrorDetail, "description": "The body is larger than the limit."},
+        **_UNAVAILABLE,
     },
 )
 def submit_job(
     request: Request,
     runtime: RuntimeDep,
-    name: Annotated[str, Path(description="Job name.", max_length=64)],
+    job: Annotated[str, Path(description="Job name.", max_length=64)],
     body: Annotated[JobRequest | None, Body()] = None,
-    x_api_key: ApiKey = None,
 ) -> JSONResponse:
     """Record the job and queue it; a worker process runs it. Poll ``status_url``."""
-    check_key(runtime.config.api_key, x_api_key)
+    name = job
     if name not in JOB_NAMES:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, f"unknown job {name!r}; known jobs: {', '.join(JOB_NAMES)}"
@@ -78,10 +84,10 @@ def submit_job(
     as_of = None if body is None else body.as_of
     params = {} if as_of is None else {"as_of": as_of.isoformat()}
     try:
-        record = _client(runtime).submit(name, params)
-    except QueueUnavailable as error:
+        record = _client(runtime).submit(name, params, request_id=correlation_id.get())
+    except (QueueUnavailable, StoreUnavailable) as error:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(error)) from error
-    url = request.app.url_path_for("get_job", job_id=record.job_id)
+    url = request.app.url_path_for("get_job", job=record.job_id)
     answer = JobAccepted(job_id=record.job_id, name=name, state="queued", status_url=str(url))
     return JSONResponse(
         answer.model_dump(mode="json"),
@@ -91,20 +97,26 @@ def submit_job(
 
 
 @router.get(
-    "/{job_id}",
+    "/{job}",
     name="get_job",
     response_model=JobStatus,
     summary="A job's state, timestamps, attempts, and result or error",
-    responses={**_AUTH, 404: {"model": ErrorDetail, "description": "No job with this id."}},
+    responses={
+        **UNAUTHORIZED,
+        404: {"model": ErrorDetail, "description": "No job with this id."},
+        **_UNAVAILABLE,
+    },
 )
 def get_job(
     runtime: RuntimeDep,
-    job_id: Annotated[str, Path(description="Id from the POST answer.", max_length=64)],
-    x_api_key: ApiKey = None,
+    job: Annotated[str, Path(description="Job id from the POST answer.", max_length=64)],
 ) -> JobStatus:
     """Read the job's record (written by the worker as it runs)."""
-    check_key(runtime.config.api_key, x_api_key)
-    record = _client(runtime).get(job_id)
+    job_id = job
+    try:
+        record = _client(runtime).get(job_id)
+    except StoreUnavailable as error:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(error)) from error
     if record is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job with id {job_id!r}")
     return _status(record)

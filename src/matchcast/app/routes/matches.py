@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Container, Mapping
 from typing import Annotated, Literal
 
 import orjson
 from fastapi import APIRouter, HTTPException, Query, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 from starlette.responses import Response
 
 from matchcast.app.deps import RuntimeDep
@@ -36,6 +37,14 @@ class _AnyOf(Container[str]):
 
 
 MAX_OFFSET = 10_000_000
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value: object) -> object:
+    # Only YYYY-MM-DD: pydantic alone would read `date_to=0` as a Unix time (1970-01-01).
+    if value is not None and not (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        raise ValueError("a date must be written YYYY-MM-DD")
+    return value
 
 
 @router.get(
@@ -55,8 +64,18 @@ async def list_matches(
     match_status: Annotated[
         Literal["scheduled", "finished"] | None, Query(alias="status", description="Match status.")
     ] = None,
-    date_from: Annotated[dt.date | None, Query(description="First match date (inclusive).")] = None,
-    date_to: Annotated[dt.date | None, Query(description="Last match date (inclusive).")] = None,
+    date_from: Annotated[
+        dt.date | None,
+        BeforeValidator(_iso_date),
+        Query(description="First match date (inclusive), YYYY-MM-DD."),
+    ] = None,
+    date_to: Annotated[
+        dt.date | None,
+        BeforeValidator(_iso_date),
+        Query(
+            description="Last match date (inclusive), YYYY-MM-DD; before date_from matches nothing."
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Matches to skip.")] = 0,
 ) -> Response:
@@ -65,11 +84,6 @@ async def list_matches(
     Each item says whether a forecast exists and where; ``total`` counts every match that
     passes the filters, so a client can page with ``limit`` and ``offset``.
     """
-    if date_from is not None and date_to is not None and date_from > date_to:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"date_from {date_from.isoformat()} is after date_to {date_to.isoformat()}",
-        )
     state = runtime.holder.state
     catalog = state.catalog
     if catalog is None:

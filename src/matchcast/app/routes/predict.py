@@ -75,12 +75,13 @@ def _not_modified(entry: Entry) -> Response:
     return PrebuiltResponse(b"", headers, status_code=status.HTTP_304_NOT_MODIFIED)
 
 
+IF_NONE_MATCH_MAX_LENGTH = 1024
 IF_NONE_MATCH_DOC = {
     "name": "If-None-Match",
     "in": "header",
     "required": False,
     "description": "ETag of a copy the client holds: 304 while it is still current.",
-    "schema": {"type": "string", "maxLength": 1024},
+    "schema": {"type": "string", "maxLength": IF_NONE_MATCH_MAX_LENGTH},
 }
 
 
@@ -117,6 +118,9 @@ async def get_prediction(request: Request) -> Response:
     match_id: str = request.scope["path_params"]["match_id"]
     if len(match_id) > MATCH_ID_MAX_LENGTH or _MATCH_ID.fullmatch(match_id) is None:
         raise RequestValidationError([_invalid_id(match_id)])
+    if_none_match = _header(request.scope, b"if-none-match")
+    if if_none_match is not None and len(if_none_match) > IF_NONE_MATCH_MAX_LENGTH:
+        raise RequestValidationError([_too_long_if_none_match()])
     runtime: Runtime = request.app.state.runtime
     state = runtime.holder.state
     index = state.predictions
@@ -133,7 +137,6 @@ async def get_prediction(request: Request) -> Response:
             raise HTTPException(status.HTTP_404_NOT_FOUND, missing_detail(state, match_id))
     metrics = runtime.metrics
     metrics.predictions_served.inc()
-    if_none_match = _header(request.scope, b"if-none-match")
     if if_none_match is not None:
         if _etag_matches(if_none_match, entry.etag):
             metrics.cache_hits.labels(ETAG_LABEL).inc()
@@ -172,7 +175,14 @@ def _invalid_id(match_id: str) -> dict[str, Any]:
         "msg": f"String should have at most {MATCH_ID_MAX_LENGTH} characters"
         if too_long
         else f"String should match pattern '{MATCH_ID_PATTERN}'",
-        "input": match_id,
+    }
+
+
+def _too_long_if_none_match() -> dict[str, Any]:
+    return {
+        "type": "string_too_long",
+        "loc": ("header", "If-None-Match"),
+        "msg": f"String should have at most {IF_NONE_MATCH_MAX_LENGTH} characters",
     }
 
 

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from matchcast.data.sources import row_checks
+
 ISSUE_COLUMNS = ["source_file", "source_line", "severity", "reason", "raw"]
 DROPPED = "dropped"  # the row is not in the match table
 REPAIRED = "repaired"  # the row is kept, some of its fields were set to null
@@ -73,6 +75,7 @@ def read_text_table(
     aliases: dict[str, str] | None = None,
     keep: Collection[str] | None = None,
     text_columns: Collection[str] = (),
+    needed: Collection[str] = (),
 ) -> RawTable:
     """Parse CSV bytes into raw columns named by the (aliased) header.
 
@@ -86,6 +89,10 @@ def read_text_table(
         aliases: Header variants renamed to one name (``HT`` → ``HomeTeam``).
         keep: Only these columns are kept (all when None).
         text_columns: Columns read as text; all others are parsed as numbers where possible.
+        needed: Numeric columns (after aliasing) every row must reach and hold a number or
+            nothing in (the goals): a row cut before them, or with a word in them, is
+            dropped and reported (:mod:`.row_checks`), as is a record whose quoted field
+            spans lines.
     """
     aliases = aliases or {}
     text, encoding, had_bom = decode(payload)
@@ -113,8 +120,24 @@ def read_text_table(
         frame = pd.DataFrame(columns=[header[i] for i in wanted] + [LINE, RAGGED])
         return RawTable(frame, header, encoding, had_bom, crlf, blank_lines, empty_issues())
     data_lines = lines[data_idx]
+    line_numbers = data_idx + 1
+    line_list = list(data_lines)
+    bad = [
+        row_checks.multiline_records(line_list, line_numbers),
+        row_checks.short_rows(line_list, header, needed, text.endswith(("\n", "\r")), last_named),
+    ]
+    kept = np.ones(data_lines.size, dtype=bool)
+    for found in bad:
+        kept[found.positions] = False
+        kept[found.continuation] = False
+    issues = _dropped_issues(source_file, line_numbers, bad)
+    data_lines, line_numbers = data_lines[kept], line_numbers[kept]
+    if data_lines.size == 0:
+        frame = pd.DataFrame(columns=[header[i] for i in wanted] + [LINE, RAGGED])
+        return RawTable(frame, header, encoding, had_bom, crlf, blank_lines, issues)
     # A naive comma count bounds the field count from above (quotes only lower it).
-    width = max(max(line.count(",") for line in data_lines) + 1, len(header))
+    counts = [line.count(",") for line in data_lines]
+    width = max(max(counts, default=0) + 1, len(header))
     text_positions = {i for i in wanted if header[i] in text_columns}
     options: dict[str, Any] = {
         "header": None,
@@ -127,32 +150,68 @@ def read_text_table(
         "engine": "c",
         "low_memory": False,
     }
+    body = "\n".join(data_lines)
     try:
-        table = pd.read_csv(io.StringIO("\n".join(data_lines)), **options)
+        table = pd.read_csv(io.StringIO(body), **options)
     except pd.errors.ParserError:
+        table = None
+    if table is None or len(table) != data_lines.size:
         # An unbalanced quote swallows the lines after it: read quotes as plain characters
         # instead, so every line stays one row (a quoted comma then shows up as ragged).
-        table = pd.read_csv(io.StringIO("\n".join(data_lines)), quoting=csv.QUOTE_NONE, **options)
+        table = pd.read_csv(io.StringIO(body), quoting=csv.QUOTE_NONE, **options)
     tail = table[[i for i in range(last_named, width)]]
     ragged = tail.notna().to_numpy().any(axis=1) if tail.shape[1] else np.zeros(len(table), bool)
-    line_numbers = data_idx + 1
-    issues = empty_issues()
     if ragged.any():
-        issues = pd.DataFrame(
-            {
-                "source_file": source_file,
-                "source_line": line_numbers[ragged],
-                "severity": REPAIRED,
-                "reason": (
-                    f"ragged row: values past the {last_named} named header columns cannot be "
-                    "aligned; result kept, stats and odds set to null"
+        issues = pd.concat(
+            [
+                issues,
+                pd.DataFrame(
+                    {
+                        "source_file": source_file,
+                        "source_line": line_numbers[ragged],
+                        "severity": REPAIRED,
+                        "reason": (
+                            f"ragged row: values past the {last_named} named header columns "
+                            "cannot be aligned; result kept, stats and odds set to null"
+                        ),
+                        "raw": data_lines[ragged],
+                    }
                 ),
-                "raw": data_lines[ragged],
-            }
+            ],
+            ignore_index=True,
         )
+    columns = pd.DataFrame({header[i]: table[i] for i in wanted})
+    words = row_checks.unreadable_numbers(columns, needed, list(data_lines))
+    if words.positions.size:
+        issues = pd.concat(
+            [issues, _dropped_issues(source_file, line_numbers, [words])], ignore_index=True
+        )
+        readable = np.ones(len(table), dtype=bool)
+        readable[words.positions] = False
+        table, line_numbers, ragged = table[readable], line_numbers[readable], ragged[readable]
     frame = table[wanted]
     frame.columns = [header[i] for i in wanted]
-    frame = frame.copy()
+    frame = frame.reset_index(drop=True)
     frame[LINE] = line_numbers
     frame[RAGGED] = np.asarray(ragged, dtype=bool)
     return RawTable(frame, header, encoding, had_bom, crlf, blank_lines, issues)
+
+
+def _dropped_issues(
+    source_file: str, line_numbers: np.ndarray, found: list[row_checks.BadRows]
+) -> pd.DataFrame:
+    """Issue rows (severity ``dropped``) for rows a check removed, with their raw text."""
+    frames = [
+        pd.DataFrame(
+            {
+                "source_file": source_file,
+                "source_line": line_numbers[bad.positions],
+                "severity": DROPPED,
+                "reason": bad.reasons,
+                "raw": bad.raw,
+            }
+        )
+        for bad in found
+        if bad.positions.size
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else empty_issues()

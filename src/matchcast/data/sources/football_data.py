@@ -14,6 +14,7 @@ import pandas as pd
 
 from matchcast.data import columns as c
 from matchcast.data import normalize as n
+from matchcast.data import seasons
 from matchcast.data.sources.csvtext import LINE, RAGGED, RawTable, read_text_table
 from matchcast.data.teams import canonical_team_ids
 
@@ -77,6 +78,7 @@ EXTRA_CLOSING_ODDS: list[tuple[str, tuple[str, str, str]]] = [
 ]
 
 
+GOAL_COLUMNS = ("FTHG", "FTAG")  # a row must reach them and hold numbers (or nothing)
 TEXT_COLUMNS = ("Div", "Date", "Time", "HomeTeam", "AwayTeam", "FTR", "Country", "League", "Season")
 KEEP_COLUMNS = frozenset(
     {"FTHG", "FTAG", *TEXT_COLUMNS, *STAT_SOURCE_COLUMNS.values()}
@@ -96,7 +98,12 @@ def read_rows(payload: bytes, source_file: str, league: str | None, season: str 
         season: Season label for division files (the folder says it); None to infer.
     """
     table = read_text_table(
-        payload, source_file, aliases=HEADER_ALIASES, keep=KEEP_COLUMNS, text_columns=TEXT_COLUMNS
+        payload,
+        source_file,
+        aliases=HEADER_ALIASES,
+        keep=KEEP_COLUMNS,
+        text_columns=TEXT_COLUMNS,
+        needed=GOAL_COLUMNS,
     )
     frame = table.frame.assign(**{FILE: source_file, LEAGUE_HINT: league, SEASON_HINT: season})
     return table.with_frame(frame)
@@ -137,7 +144,7 @@ def canonicalize(raw: pd.DataFrame, source: str, extra: bool = False) -> pd.Data
         league = _text(raw, "Div").fillna(league)
     season = _text(raw, SEASON_HINT)
     if extra:
-        season = season.fillna(_mapped(_text(raw, "Season"), n.normalize_season_label))
+        season = season.fillna(_mapped(_text(raw, "Season"), seasons.parse_season_labels))
     season = season.fillna(n.split_season_of(dates))
     kickoff, known = n.kickoffs(dates, _text(raw, "Time"))
     ragged = raw[RAGGED].to_numpy(dtype=bool)

@@ -1,24 +1,29 @@
 """A generic results CSV for any other source.
 
-Required columns: ``date`` (ISO), ``league``, ``season``, ``home_team``, ``away_team``,
-``home_goals``, ``away_goals`` (empty = not yet played). Optional: ``time`` (HH:MM, UTC
-unless the source says otherwise), ``odds_home``, ``odds_draw``, ``odds_away``.
+Required columns: ``date`` (ISO), ``league``, ``home_team``, ``away_team``,
+``home_goals``, ``away_goals`` (empty = not yet played). Optional: ``season`` (any label
+:mod:`matchcast.data.seasons` accepts; when the column or a cell is empty, the season comes
+from the date and the league's calendar), ``time`` (HH:MM, UTC unless the source says
+otherwise), ``odds_home``, ``odds_draw``, ``odds_away``.
 """
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
 from matchcast.data import columns as c
 from matchcast.data import normalize as n
+from matchcast.data import seasons
 from matchcast.data.sources.csvtext import LINE, RawTable, decode, read_text_table
 
 SOURCE_GENERIC = "generic"
 TEXT_COLUMNS = ("date", "league", "season", "home_team", "away_team", "time")
-REQUIRED = ("date", "league", "season", "home_team", "away_team", "home_goals", "away_goals")
+GOAL_COLUMNS = ("home_goals", "away_goals")
+REQUIRED = ("date", "league", "home_team", "away_team", "home_goals", "away_goals")
 
 
 class GenericFormatError(ValueError):
@@ -36,7 +41,9 @@ def read_generic_rows(payload: bytes, source_file: str) -> RawTable:
     text, _, _ = decode(payload)
     first = next((line for line in text.splitlines() if line.strip(" \t,;")), "")
     aliases = {name.strip(): name.strip().lower() for name in next(csv.reader([first]))}
-    table = read_text_table(payload, source_file, aliases=aliases, text_columns=TEXT_COLUMNS)
+    table = read_text_table(
+        payload, source_file, aliases=aliases, text_columns=TEXT_COLUMNS, needed=GOAL_COLUMNS
+    )
     frame = table.frame
     missing = [name for name in REQUIRED if name not in frame.columns]
     if missing:
@@ -45,8 +52,19 @@ def read_generic_rows(payload: bytes, source_file: str) -> RawTable:
     return table.with_frame(frame)
 
 
-def to_canonical_generic(raw: pd.DataFrame, timezone: str = "UTC") -> pd.DataFrame:
-    """Normalise raw generic rows (one or many files) into canonical rows."""
+def to_canonical_generic(
+    raw: pd.DataFrame,
+    timezone: str = "UTC",
+    calendars: Mapping[str, str | int] | None = None,
+) -> pd.DataFrame:
+    """Normalise raw generic rows (one or many files) into canonical rows.
+
+    Args:
+        raw: Rows of :func:`read_generic_rows`.
+        timezone: Zone of the kick-off times.
+        calendars: League -> ``"calendar"`` or the first month of its split season, for rows
+            without a season label (detected from the league's dates when not given).
+    """
     if raw.empty:
         return n.empty_canonical()
     raw = raw.reset_index(drop=True)
@@ -62,7 +80,7 @@ def to_canonical_generic(raw: pd.DataFrame, timezone: str = "UTC") -> pd.DataFra
     home_goals, away_goals = n.to_float(raw, "home_goals"), n.to_float(raw, "away_goals")
     out[c.MATCH_ID] = n.match_ids(league, dates, home_id, away_id)
     out[c.LEAGUE] = league
-    out[c.SEASON] = n.normalize_season_label(raw["season"].astype("string"))
+    out[c.SEASON] = _seasons(raw, league, dates, calendars or {})
     out[c.DATE] = dates
     out[c.KICKOFF] = kickoff
     out[c.TIME_KNOWN] = known.to_numpy()
@@ -101,3 +119,23 @@ def parse_generic_file(
     """
     table = read_generic_rows(payload, source_file)
     return to_canonical_generic(table.frame, timezone), table
+
+
+def _seasons(
+    raw: pd.DataFrame,
+    league: pd.Series,
+    dates: pd.Series,
+    calendars: Mapping[str, str | int],
+) -> pd.Series:
+    """Parsed labels; an empty cell (or no column) takes the season of its date.
+
+    A label that does not parse stays missing, so the contract quarantines its row.
+    """
+    if "season" in raw.columns:
+        text = raw["season"].astype("string").str.strip()
+    else:
+        text = pd.Series(pd.NA, index=raw.index, dtype="string")
+    empty = text.isna() | (text == "")
+    parsed = seasons.parse_season_labels(text)
+    filled = seasons.fill_missing_seasons(league, dates, parsed.where(~empty), calendars)
+    return parsed.where(~empty, filled)

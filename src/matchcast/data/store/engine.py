@@ -7,12 +7,14 @@ worker process) take :func:`open_store` and dispose of the engine when they clos
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import filelock
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -72,14 +74,36 @@ def _alembic_config(connection: Connection) -> Config:
     return config
 
 
+def migration_lock_path(engine: Engine) -> Path | None:
+    """The file lock that serialises schema upgrades of a SQLite file store (None otherwise)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(f"{database}.migrate.lock")
+
+
+def _migration_lock(engine: Engine) -> contextlib.AbstractContextManager[object]:
+    # Two processes upgrading a fresh SQLite file at once (the server and the worker it
+    # starts) race on CREATE TABLE: one fails with "table ... already exists" and dies.
+    # An OS file lock (released by the kernel if the holder dies) makes them take turns;
+    # the second then finds the schema at head and does nothing.
+    path = migration_lock_path(engine)
+    return contextlib.nullcontext() if path is None else filelock.FileLock(path, timeout=120)
+
+
 def upgrade_engine(engine: Engine, revision: str = "head") -> None:
     """Run the Alembic migrations up to ``revision`` on an existing engine.
+
+    Concurrent upgrades take turns: PostgreSQL under an advisory lock, a SQLite file
+    under a file lock beside it (:func:`migration_lock_path`).
 
     Args:
         engine: Engine of the store.
         revision: Target revision (default the newest).
     """
-    with engine.begin() as connection:
+    with _migration_lock(engine), engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             # Two processes upgrading a fresh database at once would race on CREATE TABLE.
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})

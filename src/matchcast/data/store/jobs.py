@@ -232,6 +232,25 @@ def requeue_stale(engine: Engine, stale_after_s: float, runner: str = "local") -
     return ids
 
 
+def requeue_worker(engine: Engine, worker: str, why: str) -> list[str]:
+    """Put back in the queue the running jobs of a worker known to be dead (its supervisor
+    saw it exit), without waiting for its heartbeat to go stale.
+
+    Returns:
+        The ids put back.
+    """
+    owned = sa.and_(JOBS.c.worker == worker, JOBS.c.state == RUNNING)
+    with engine.begin() as connection:
+        ids = [row[0] for row in connection.execute(sa.select(JOBS.c.job_id).where(owned))]
+        if ids:
+            connection.execute(
+                JOBS.update()
+                .where(JOBS.c.job_id.in_(ids), JOBS.c.state == RUNNING)
+                .values(state=QUEUED, error=f"worker {worker} {why}; redelivered")
+            )
+    return ids
+
+
 def mark_retrying(
     engine: Engine, job_id: str, error: str, not_before: dt.datetime | None = None
 ) -> None:

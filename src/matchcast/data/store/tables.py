@@ -156,3 +156,15 @@ JOBS = sa.Table(
     sa.Column("not_before", _TS, nullable=True),
     sa.Index("ix_jobs_state_runner", "state", "runner"),
 )
+
+# One row per job worker process: its heartbeat says it is alive (migration 0003).
+WORKERS = sa.Table(
+    "workers",
+    METADATA,
+    sa.Column("worker", sa.String(255), primary_key=True),  # host:pid
+    sa.Column("runner", sa.String(16), nullable=False),  # local
+    sa.Column("started_at", _TS, nullable=False),
+    sa.Column("heartbeat_at", _TS, nullable=False),
+    sa.Column("stopped_at", _TS, nullable=True),
+    sa.Column("stop_reason", sa.Text, nullable=True),
+)
