@@ -19,8 +19,9 @@ What it does, in a temporary folder that is removed afterwards (``--keep`` keeps
    forecasts with that champion a month later, monitors, reloads the API).
 
 After each run: the command's exit code, the run's state and every task's state (all
-``success``), and what the run must have left behind (the cut-off in ``as_of.json``, ``params.yaml`` untouched, the
-champion, the forecasts, the monitoring reports, the API serving the new forecasts).
+``success``), and what the run must have left behind (the cut-off in ``as_of.json``,
+``params.yaml`` untouched, the champion, the forecasts, the monitoring reports, the API
+serving the new forecasts).
 Any failure exits non-zero with the reason and the end of the logs.
 """
 
