@@ -94,8 +94,10 @@ def _days(dates: pd.Series) -> np.ndarray:
 
 def _pb_predict(
     model: Any, home: np.ndarray, away: np.ndarray, fallback: tuple[float, float]
-) -> tuple[np.ndarray, int]:
-    """1X2 from penaltyblog's fitted parameters; league-mean ratings for unknown teams."""
+) -> tuple[np.ndarray, int, np.ndarray]:
+    """1X2 and score grids from penaltyblog's fitted parameters; league-mean ratings for
+    unknown teams. The grids (``(n, 15, 15)``, clipped at 0, summing to 1) feed
+    ``penaltyblog_markets.py``."""
     from penaltyblog.models import FootballProbabilityGrid
     from penaltyblog.models.probabilities import compute_dixon_coles_probabilities
 
@@ -104,6 +106,7 @@ def _pb_predict(
     index = {t: i for i, t in enumerate(model.teams)}
     max_goals = 15  # penaltyblog's default
     out = np.empty((len(home), 3))
+    grids = np.empty((len(home), max_goals, max_goals))
     negative = 0
     for k, (h, a) in enumerate(zip(home, away, strict=True)):
         hi, ai = index.get(h), index.get(a)
@@ -130,7 +133,8 @@ def _pb_predict(
             grid = np.maximum(grid, 0.0)
         grid.shape = (max_goals, max_goals)
         out[k] = FootballProbabilityGrid(grid, float(lh[0]), float(la[0])).home_draw_away
-    return out, negative
+        grids[k] = grid / grid.sum()
+    return out, negative, grids
 
 
 def penaltyblog_league(
@@ -151,6 +155,7 @@ def penaltyblog_league(
     pool = pool[np.argsort(days[pool], kind="stable")]
     tests = test_rows[np.argsort(days[test_rows], kind="stable")]
     probs = np.full((len(tests), 3), np.nan)
+    grids = np.full((len(tests), 15, 15), np.nan)
     fits = failures = negative = 0
     started = time.perf_counter()
     i = 0
@@ -182,14 +187,16 @@ def penaltyblog_league(
             float(model._params[idx].mean()),
             float(model._params[idx + model.n_teams].mean()),
         )
-        p, neg = _pb_predict(model, home[block], away[block], fallback)
+        p, neg, g = _pb_predict(model, home[block], away[block], fallback)
         negative += neg
         probs[i:j] = p
+        grids[i:j] = g
         i = j
     return {
         "league": league,
         "rows": tests,
         "probs": probs,
+        "grids": grids,
         "fits": fits,
         "failures": failures,
         "negative_grids": negative,

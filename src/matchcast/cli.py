@@ -40,6 +40,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "pipelines.evaluate",
         "Score model, baselines and market on the same test matches.",
     ),
+    "markets": (
+        "pipelines.markets",
+        "Benchmark the goal markets against the closing line; fit the scoreline model.",
+    ),
     "register": (
         "pipelines.register",
         "Log, gate and register the model in MLflow; refit for serving.",

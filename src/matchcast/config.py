@@ -77,6 +77,11 @@ class Settings(BaseSettings):
         "must exceed the longest job (retrain).",
     )
     local_worker_poll_s: float = Field(default=1.0, gt=0)
+    local_worker_supervised: bool = Field(
+        default=False,
+        description="Set by `matchcast serve` when it runs the supervised local job worker: "
+        "/readyz and /metrics then report whether the worker beats its heartbeat.",
+    )
     cors_origins: list[str] = Field(default_factory=list)
     predictions_path: str = Field(default="data/predictions/predictions.parquet")
     model_metadata_path: str = Field(default="data/predictions/model.json")

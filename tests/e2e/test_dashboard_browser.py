@@ -268,6 +268,39 @@ def test_matches_page_shows_the_forecasts_the_api_returns(browser: Any, served: 
         context.close()
 
 
+def test_a_row_expands_to_the_markets_the_api_returns(browser: Any, served: Served) -> None:
+    context, page, console = open_page(browser, served.base + "/")
+    try:
+        wait_matches(page)
+        match_id = page.evaluate(
+            "document.querySelector('#rows button.expand').closest('tr').dataset.matchId"
+        )
+        button = page.locator(f'#rows tr[data-match-id="{match_id}"] button.expand')
+        assert button.get_attribute("aria-expanded") == "false"
+        button.click()
+        assert button.get_attribute("aria-expanded") == "true"
+        panel = page.locator(f'tr.markets-row[data-markets-for="{match_id}"]')
+        markets = httpx.get(f"{served.base}/predict/{match_id}").json()["markets"]
+        cells = panel.locator('[data-market="over_under"] tbody tr').all_inner_texts()
+        shown = {c.split("\t")[0]: c.split("\t")[1] for c in cells}
+        for x in markets["over_under"]:
+            assert shown[str(x["line"])] == f"{100 * x['over']:.1f}%"
+        scores = panel.locator('[data-market="correct_scores"] tbody th').all_inner_texts()
+        assert scores == [f"{s['home']}–{s['away']}" for s in markets["correct_scores"]]
+        xg = markets["expected_goals"]
+        assert f"{xg['home']:.2f} – {xg['away']:.2f}" in panel.locator(".xg").inner_text()
+        ah = panel.locator('[data-market="asian_handicap"] tbody tr').all_inner_texts()
+        even = next(x for x in markets["asian_handicap"] if x["line"] == 0.0)
+        assert ah[5] == f"0\t{even['home']['fair_odds']:.2f}\t{even['away']['fair_odds']:.2f}"
+        page.screenshot(path=str(served.artifacts / "markets.png"), full_page=True)
+        button.click()
+        assert panel.count() == 0
+        assert button.get_attribute("aria-expanded") == "false"
+        assert not console.errors
+    finally:
+        context.close()
+
+
 def test_filters_narrow_the_rows_to_league_and_dates(browser: Any, served: Served) -> None:
     context, page, console = open_page(browser, served.base + "/")
     try:

@@ -94,6 +94,23 @@ def test_metrics_compare_model_and_market_on_the_same_matches(project: Path) -> 
     assert registry["champion_version"] == registry["serving_version"]
 
 
+def test_markets_are_benchmarked_and_published(project: Path) -> None:
+    report = json.loads((project / "reports/markets.json").read_text())
+    ou = report["over_under_2_5"]
+    assert ou["n"] > 500
+    assert set(ou["forecasters"]) == {"model", "scoreline_raw", "pre_match", "closing"}
+    assert set(ou["per_league"]) == {"E0", "E1"}
+    # A sane goal model is within a few hundredths of the closing over/under price.
+    assert 0.0 < ou["gap_to_closing"]["model"]["log_loss"] < 0.03
+    assert report["asian_handicap"]["n"] > 500
+    assert report["grid_vs_served_1x2_max_abs"] < 1e-9
+    assert {"1x2", "over_under_2_5"} <= set(report["value"])
+    predictions = pd.read_parquet(project / "data/predictions/predictions.parquet")
+    assert predictions["markets"].notna().all()
+    first = json.loads(predictions["markets"].iloc[0])
+    assert first["1x2"]["home"] == pytest.approx(predictions["p_home"].iloc[0], abs=1e-5)
+
+
 def test_the_api_serves_the_pipeline_outputs(project: Path) -> None:
     files = ServingFiles(
         predictions=project / "data/predictions/predictions.parquet",
@@ -111,6 +128,9 @@ def test_the_api_serves_the_pipeline_outputs(project: Path) -> None:
         body = answer.json()
         assert body["match_id"] == match_id
         assert body["model"]["alias"] == "champion"
+        assert body["markets"]["1x2"]["home"] == pytest.approx(body["p_home"], abs=1e-5)
+        only = client.get(f"/predict/{match_id}", params={"markets": "ou,ah"}).json()
+        assert list(only["markets"]) == ["over_under", "asian_handicap"]
         assert client.get("/model").json()["evaluation"]["test_n"] > 500
         # The champion run's evaluate reports, published by the batch stage.
         metrics = json.loads((project / "reports/metrics.json").read_text())

@@ -19,6 +19,7 @@ import yaml
 from typer.testing import CliRunner
 
 from matchcast.cli import app
+from matchcast.config import get_settings
 from matchcast.data import columns as c
 from matchcast.tasks.errors import WorkflowError
 from matchcast.tasks.workflow import run_dvc
@@ -118,6 +119,58 @@ def test_a_failed_gate_keeps_the_published_set_and_writes_the_evidence(project: 
     assert "changed" not in status
 
 
+def run_stages(archive: Path, tmp_path: Path) -> tuple[int, Path]:
+    """ingest then validate through the CLI as dvc.yaml calls them; validate's exit code."""
+    params = tmp_path / "params.yaml"
+    params.write_text(
+        f"data:\n  football_data: {archive}\n  leagues: [E0]\n"
+        "  seasons: {first: 2024-25, last: 2025-26}\n  as_of: '2026-03-01'\n"
+        "validate:\n  max_bad_row_share: 0.005\n"
+    )
+    work = tmp_path / "work"
+    runner = CliRunner()
+    get_settings.cache_clear()  # the settings are read once per process: read this env
+    ingest = runner.invoke(
+        app,
+        [
+            "ingest", f"--params={params}", f"--cache={work / 'raw'}",
+            f"--out={work / 'raw.parquet'}", f"--quarantine={work / 'ingest.csv'}",
+            f"--report={work / 'ingest.json'}",
+        ],
+        env={"MATCHCAST_FOOTBALL_DATA": str(archive)},
+    )  # fmt: skip
+    get_settings.cache_clear()
+    assert ingest.exit_code == 0, ingest.output
+    validate = runner.invoke(
+        app,
+        [
+            "validate", f"--params={params}", f"--raw={work / 'raw.parquet'}",
+            f"--ingest-quarantine={work / 'ingest.csv'}", f"--out={work / 'matches.parquet'}",
+            f"--quarantine={work / 'validation.csv'}", f"--report={work / 'validation.json'}",
+        ],
+    )  # fmt: skip
+    return validate.exit_code, work
+
+
+def test_a_file_cut_to_its_header_fails_the_shrink_gate(
+    shared_archive: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    archive = tmp_path / "archive"
+    for relative in ("mmz4281/2425/E0.csv", E0_2526):
+        (archive / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shared_archive / relative, archive / relative)
+    code, work = run_stages(archive, tmp_path)
+    assert code == 0
+    header = (archive / E0_2526).read_bytes().split(b"\n")[0] + b"\n"
+    (archive / E0_2526).write_bytes(header)  # no data row left: absent from the parsed rows
+    shutil.rmtree(work / "raw", ignore_errors=True)  # no cached copy either
+    code, work = run_stages(archive, tmp_path)
+    assert code == 1
+    message = " ".join(r.getMessage() for r in caplog.records if r.levelname == "ERROR")
+    assert f"{E0_2526} 380 -> 0 rows (-380)" in message
+    assert json.loads((work / "validation.json").read_text())["rows_per_file"][E0_2526] == 380
+
+
 def test_a_bad_row_gate_names_the_evidence_and_the_top_reasons(
     shared_archive: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -138,6 +191,7 @@ def test_a_bad_row_gate_names_the_evidence_and_the_top_reasons(
     )
     work = tmp_path / "work"
     runner = CliRunner()
+    get_settings.cache_clear()  # the settings are read once per process: read this env
     ingest = runner.invoke(
         app,
         [
@@ -147,6 +201,7 @@ def test_a_bad_row_gate_names_the_evidence_and_the_top_reasons(
         ],
         env={"MATCHCAST_FOOTBALL_DATA": str(archive)},
     )  # fmt: skip
+    get_settings.cache_clear()
     assert ingest.exit_code == 0, ingest.output
     args = [
         "validate", f"--params={params}", f"--raw={work / 'raw.parquet'}",

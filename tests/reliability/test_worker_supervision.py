@@ -155,6 +155,9 @@ def test_a_killed_worker_is_replaced_its_job_requeued_and_its_stage_stopped(
         with migrated_engine(url) as engine:
             state = job_worker_liveness(engine)
             assert state.alive and state.workers == [f"{socket.gethostname()}:{second.pid}"]
+        checks = httpx.get(f"{base}/readyz").json()["checks"]
+        assert checks["job_worker"] == {"ok": True, "reason": None}
+        assert "matchcast_job_worker_alive 1.0" in httpx.get(f"{base}/metrics").text
     finally:
         running = worker_children()
         server.terminate()

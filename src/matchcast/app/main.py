@@ -39,6 +39,7 @@ from matchcast.app.runtime import Runtime, ServeConfig
 from matchcast.app.state import StateHolder, watch
 from matchcast.config import get_settings
 from matchcast.tasks.client import JobClient
+from matchcast.tasks.liveness import WorkerLivenessCollector
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +115,9 @@ def create_app(config: ServeConfig) -> FastAPI:
     if config.jobs is not None:
         runtime.jobs = JobClient(config.jobs)  # connects on first use
     register_serving_checks(runtime.readiness, runtime.holder, runtime.jobs)
+    if runtime.jobs is not None and runtime.jobs.config.local_worker_expected:
+        jobs_client = runtime.jobs
+        metrics.registry.register(WorkerLivenessCollector(lambda: jobs_client.engine))
     routers = (
         predict.router,
         matches.router,

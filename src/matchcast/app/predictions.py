@@ -20,18 +20,37 @@ import orjson
 import pandas as pd
 
 from matchcast.app.schemas import PredictionRecord
-from matchcast.data.prediction_contract import MARKET_ODDS_COLUMNS, validate_forecasts
+from matchcast.data.prediction_contract import (
+    MARKET_NAMES,
+    MARKET_ODDS_COLUMNS,
+    MARKETS,
+    validate_forecasts,
+)
 
 JSON_CONTENT_TYPE = b"application/json"
 
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One served record: body, its ETag and the ready-made response headers."""
+    """One served record: body, its ETag and the ready-made response headers.
+
+    ``head`` is the body without its ``markets`` key (and without the closing brace), and
+    ``markets`` each market's JSON: a request that selects markets is answered by joining
+    them (:meth:`select`), so the API still computes nothing.
+    """
 
     body: bytes
     etag: str
     raw_headers: tuple[tuple[bytes, bytes], ...]
+    head: bytes = b""
+    markets: Mapping[str, bytes] | None = None
+
+    def select(self, names: tuple[str, ...]) -> bytes:
+        """The body with only the ``names`` markets (in the contract's order)."""
+        if self.markets is None:
+            return self.head + b',"markets":null}'
+        parts = b",".join(b'"' + n.encode() + b'":' + self.markets[n] for n in names)
+        return self.head + b',"markets":{' + parts + b"}}"
 
 
 @dataclass(frozen=True)
@@ -94,6 +113,8 @@ def record_from_row(row: Mapping[str, Any]) -> PredictionRecord:
         }
     )
     reasons = orjson.loads(row["reasons"]) if _optional_str(row["reasons"]) else []
+    markets_text = _optional_str(row.get(MARKETS))
+    markets = orjson.loads(markets_text) if markets_text else None
     return PredictionRecord.model_validate(
         {
             "match_id": row["match_id"],
@@ -125,8 +146,17 @@ def record_from_row(row: Mapping[str, Any]) -> PredictionRecord:
             "status": _optional_str(row.get("status")) or "scheduled",
             "result": _optional_str(row.get("result")),
             "correct": _optional_bool(row.get("correct")),
+            "markets": markets,
         }
     )
+
+
+def _market_parts(record: PredictionRecord) -> tuple[bytes, dict[str, bytes] | None]:
+    head = record.model_dump_json(exclude={"markets"}).encode()[:-1]
+    if record.markets is None:
+        return head, None
+    dumped = record.markets.model_dump(mode="json")
+    return head, {name: orjson.dumps(dumped[name]) for name in MARKET_NAMES}
 
 
 def build_prediction_index(
@@ -152,7 +182,9 @@ def build_prediction_index(
     entries: dict[str, Entry] = {}
     rows: list[dict[str, Any]] = frame.to_dict("records")  # type: ignore[assignment]
     for row in rows:
-        body = record_from_row(row).model_dump_json().encode()
+        record = record_from_row(row)
+        body = record.model_dump_json().encode()
+        head, markets = _market_parts(record)
         etag = etag_of(body)
         headers = (
             (b"content-type", JSON_CONTENT_TYPE),
@@ -160,7 +192,7 @@ def build_prediction_index(
             (b"etag", etag.encode()),
             (b"cache-control", cache_control),
         )
-        entries[str(row["match_id"])] = Entry(body=body, etag=etag, raw_headers=headers)
+        entries[str(row["match_id"])] = Entry(body, etag, headers, head, markets)
     if frame.empty:
         data_version, as_of, model_version = "empty", "", ""
         computed_at = dt.datetime.now(dt.UTC)

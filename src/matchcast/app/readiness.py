@@ -23,6 +23,7 @@ from sqlalchemy import text
 
 from matchcast.app.state import MATCHES, MODEL, PREDICTIONS, StateHolder
 from matchcast.tasks.client import JobClient
+from matchcast.tasks.liveness import job_worker_liveness
 
 logger = logging.getLogger(__name__)
 
@@ -204,11 +205,24 @@ def batch_age_check(holder: StateHolder, max_age_s: float) -> Check:
     return check
 
 
+def job_worker_check(jobs: JobClient) -> Check:
+    """Ready while the supervised local job worker beats its heartbeat in the store."""
+
+    def check() -> CheckResult:
+        state = job_worker_liveness(jobs.engine)
+        return CheckResult(state.alive, None if state.alive else state.reason)
+
+    return check
+
+
 def register_serving_checks(
     checks: ReadinessChecks, holder: StateHolder, jobs: JobClient | None
 ) -> None:
-    """Register the API's own checks: the served files and, with jobs, the job store."""
+    """Register the API's own checks: the served files and, with jobs, the job store, and
+    the local job worker when one is supervised beside the API."""
     checks.register("serving", serving_state_check(holder))
     checks.register("batch_age", batch_age_check(holder, BATCH_MAX_AGE_S))
     if jobs is not None:
         checks.register("job_store", job_store_check(jobs), blocking=True, max_age_s=1.0)
+    if jobs is not None and jobs.config.local_worker_expected:
+        checks.register("job_worker", job_worker_check(jobs), blocking=True, max_age_s=1.0)

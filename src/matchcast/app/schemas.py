@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from matchcast.app.market_schemas import Markets
+
 Outcome = Literal["H", "D", "A"]
 
 MATCH_ID_PATTERN = r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$"
@@ -116,6 +118,11 @@ class PredictionRecord(BaseModel):
     result: Outcome | None = Field(default=None, description="The result (finished matches).")
     correct: bool | None = Field(
         default=None, description="Whether `predicted` was the result (finished matches)."
+    )
+    markets: Markets | None = Field(
+        default=None,
+        description="Every market priced from the score grid (null for finished matches); "
+        "`?markets=` selects some of them.",
     )
 
 

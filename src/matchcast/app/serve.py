@@ -75,6 +75,9 @@ def main(
     with contextlib.ExitStack() as stack:
         if local_worker and not settings.broker_url:
             stack.enter_context(supervised_worker(settings.database_url))
+            # every uvicorn worker then reports the worker's liveness (/readyz, /metrics)
+            os.environ["MATCHCAST_LOCAL_WORKER_SUPERVISED"] = "true"
+            get_settings.cache_clear()
         uvicorn.run(
             APP_FACTORY,
             factory=True,

@@ -5,7 +5,10 @@ with :func:`forecast_frame` and checks them with :func:`validate_forecasts` befo
 the API's prediction index checks every file it loads with the same function; the test
 fixtures build their synthetic files with :func:`forecast_frame` too.
 
-``predictions.parquet`` has one row per scheduled match with :data:`PREDICTION_COLUMNS`.
+``predictions.parquet`` has one row per scheduled match with :data:`PREDICTION_COLUMNS`;
+its ``markets`` column holds every market priced from the match's score grid as one JSON
+object keyed by :data:`MARKET_NAMES` (null when no scoreline model was available, and in
+``finished.parquet``, whose forecasts come from the prediction log).
 ``finished.parquet`` has the same columns plus :data:`OUTCOME_COLUMNS`: the last forecast
 each recently finished match got before kick-off, with its result and whether it was right.
 """
@@ -17,6 +20,7 @@ from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 import pandas as pd
 
 from matchcast.data import columns as C
@@ -27,6 +31,20 @@ MARKET_ODDS_COLUMNS: Final = ("market_odds_home", "market_odds_draw", "market_od
 MARKET_ODDS_SOURCE: Final = "market_odds_source"
 PREDICTED: Final = "predicted"
 REASONS: Final = "reasons"
+MARKETS: Final = "markets"
+#: Keys of the ``markets`` object (and of ``GET /predict/{id}?markets=…``).
+MARKET_NAMES: Final = ("1x2", "double_chance", "over_under", "btts", "asian_handicap",
+                       "correct_scores", "expected_goals")  # fmt: skip
+#: Short names accepted by ``?markets=`` beside the full ones.
+MARKET_ALIASES: Final[Mapping[str, str]] = {
+    "dc": "double_chance",
+    "ou": "over_under",
+    "ah": "asian_handicap",
+    "scores": "correct_scores",
+    "xg": "expected_goals",
+}
+#: The grid's 1X2 and the served 1X2 may differ by at most this much (ADR-0015).
+MARKETS_1X2_TOLERANCE: Final = 0.005
 CORRECT: Final = "correct"
 KEY_COLUMNS: Final = (C.MATCH_ID, C.LEAGUE, C.SEASON, C.KICKOFF, C.HOME_TEAM, C.AWAY_TEAM)
 PROVENANCE_COLUMNS: Final = (
@@ -46,6 +64,7 @@ PREDICTION_COLUMNS: Final = (
     *MARKET_ODDS_COLUMNS,
     MARKET_ODDS_SOURCE,
     REASONS,
+    MARKETS,
     *PROVENANCE_COLUMNS,
 )
 OUTCOME_COLUMNS: Final = (C.STATUS, C.RESULT, CORRECT)
@@ -104,6 +123,7 @@ def validate_forecasts(frame: pd.DataFrame, finished: bool = False) -> None:
     bad = frame.loc[(total - 1.0).abs() > PROBABILITY_SUM_TOLERANCE, C.MATCH_ID].tolist()
     if bad:
         raise ValueError(f"probabilities do not sum to 1 for {len(bad)} rows, e.g. {bad[:3]}")
+    _check_markets(frame)
     if finished:
         if (frame[C.STATUS] != C.FINISHED).any() or frame[C.RESULT].isna().any():
             raise ValueError("finished forecasts file has rows without status finished or result")
@@ -111,6 +131,31 @@ def validate_forecasts(frame: pd.DataFrame, finished: bool = False) -> None:
     versions = frame["data_version"].unique().tolist()
     if len(versions) > 1:
         raise ValueError(f"predictions file mixes data versions {versions[:3]}")
+
+
+def _check_markets(frame: pd.DataFrame) -> None:
+    """Each non-null ``markets`` object is JSON with every market and the served 1X2."""
+    for match_id, text, p_home, p_draw, p_away in zip(
+        frame[C.MATCH_ID], frame[MARKETS], *(frame[c] for c in PROBABILITY_COLUMNS), strict=True
+    ):
+        if text is None or (isinstance(text, float) and np.isnan(text)):
+            continue
+        try:
+            markets = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            raise ValueError(f"markets of {match_id} is not JSON: {exc}") from None
+        absent = [name for name in MARKET_NAMES if name not in markets]
+        if absent:
+            raise ValueError(f"markets of {match_id} lack {absent}")
+        grid = markets["1x2"]
+        gap = max(
+            abs(grid["home"] - p_home), abs(grid["draw"] - p_draw), abs(grid["away"] - p_away)
+        )
+        if gap > MARKETS_1X2_TOLERANCE:
+            raise ValueError(
+                f"markets of {match_id}: the grid's 1X2 is {gap:.4f} from the served 1X2 "
+                f"(at most {MARKETS_1X2_TOLERANCE})"
+            )
 
 
 def market_odds(rows: pd.DataFrame, market: pd.DataFrame) -> pd.DataFrame:
@@ -144,6 +189,7 @@ def forecast_frame(
     provenance: Mapping[str, Any],
     predicted: Sequence[str] | npt.NDArray[Any] | None = None,
     outcome: Mapping[str, Any] | None = None,
+    markets: Sequence[str | None] | None = None,
 ) -> pd.DataFrame:
     """Lay out forecasts in the contract's column order and dtypes.
 
@@ -155,6 +201,7 @@ def forecast_frame(
         provenance: Every :data:`PROVENANCE_COLUMNS` entry, a scalar or one value per row.
         predicted: The predicted outcome per row; None takes the most likely one.
         outcome: For ``finished.parquet``: ``result`` and ``correct`` per row.
+        markets: JSON markets per row (see :data:`MARKET_NAMES`); None: null for every row.
 
     Returns:
         :data:`PREDICTION_COLUMNS` (plus :data:`OUTCOME_COLUMNS` when ``outcome`` is given).
@@ -173,6 +220,7 @@ def forecast_frame(
         **{name: 1.0 / probs[:, i] for i, name in enumerate(FAIR_ODDS_COLUMNS)},
         **{name: odds[name].to_numpy() for name in (*MARKET_ODDS_COLUMNS, MARKET_ODDS_SOURCE)},
         REASONS: reasons if isinstance(reasons, str) else list(reasons),
+        MARKETS: [None] * len(keys) if markets is None else list(markets),
         **{name: provenance[name] for name in PROVENANCE_COLUMNS},
     }
     if outcome is not None:

@@ -11,7 +11,7 @@ not compared.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -19,7 +19,8 @@ import pandas as pd
 from matchcast.data import columns as c
 from matchcast.data.sources.csvtext import DROPPED
 
-NOT_COMPARED_SOURCES = ("fixtures",)
+NOT_COMPARED_SOURCES = ("fixtures",)  # the ``source`` of fixture rows
+NOT_COMPARED_KINDS = ("fixtures",)  # the kind of a planned fixtures file
 
 
 @dataclass(frozen=True)
@@ -35,12 +36,16 @@ class Shrunk:
         return f"{self.file} {self.before} -> {self.now} rows ({self.now - self.before:+d})"
 
 
-def rows_per_file(raw: pd.DataFrame, ingest_issues: pd.DataFrame) -> dict[str, int]:
+def rows_per_file(
+    raw: pd.DataFrame, ingest_issues: pd.DataFrame, configured: Collection[str] = ()
+) -> dict[str, int]:
     """Data rows each results file held: parsed rows plus rows dropped while reading.
 
     Args:
         raw: Canonical rows from ingest (``source_file``, ``source``).
         ingest_issues: The ingest quarantine (``source_file``, ``severity``).
+        configured: Results files the configuration reads: one that yielded no row at all
+            (cut down to its header, emptied, gone) counts 0, so it can fail the gate.
     """
     compared = raw[~raw[c.SOURCE].isin(NOT_COMPARED_SOURCES)]
     counts = compared.groupby(c.SOURCE_FILE).size()
@@ -48,7 +53,9 @@ def rows_per_file(raw: pd.DataFrame, ingest_issues: pd.DataFrame) -> dict[str, i
         dropped = ingest_issues[ingest_issues["severity"] == DROPPED]
         dropped = dropped[dropped["source_file"].isin(counts.index)]
         counts = counts.add(dropped.groupby("source_file").size(), fill_value=0)
-    return {str(name): int(n) for name, n in counts.items()}
+    rows = {name: 0 for name in configured}
+    rows.update({str(name): int(n) for name, n in counts.items()})
+    return rows
 
 
 def shrunk_files(previous: Mapping[str, int] | None, now: Mapping[str, int]) -> list[Shrunk]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -200,6 +200,7 @@ def validate_matches(
     max_bad_row_share: float,
     previous_rows: Mapping[str, int] | None = None,
     accept_shrink: bool = False,
+    configured_files: Collection[str] = (),
 ) -> ValidationResult:
     """Check parsed rows against the contracts and publish the match table.
 
@@ -211,6 +212,8 @@ def validate_matches(
         previous_rows: Rows per file in the last run (its report); a file with fewer
             rows now fails the shrink gate (:mod:`matchcast.data.shrink`).
         accept_shrink: Accept files that shrank (the user checked the change).
+        configured_files: Results files the configuration reads (a file that yielded no
+            row counts 0 rows instead of being absent).
 
     Raises:
         GateError: Duplicate match ids, a file over the bad-row share, a file that
@@ -234,7 +237,7 @@ def validate_matches(
         ignore_index=True,
     )
     kept = raw.drop(index=pd.Index(dropped_idx))
-    file_rows = shrink.rows_per_file(raw, ingest_issues)
+    file_rows = shrink.rows_per_file(raw, ingest_issues, configured_files)
     shrunk = shrink.shrunk_files(previous_rows, file_rows)
     if shrunk and not accept_shrink:
         raise GateError(shrink.shrink_message(shrunk), quarantine, file_rows)

@@ -6,7 +6,8 @@ low-score factor ``tau`` of Dixon & Coles (1997): ``1 - λμρ`` for 0-0, ``1 + 
 per side and renormalised. ``ρ`` is clipped per match into the interval that keeps every
 ``tau`` positive (``max(-1/λ, -1/μ) <= ρ <= min(1/(λμ), 1)``, shrunk by :data:`RHO_MARGIN`),
 so no probability is negative. The rating features (``f_dc_p_*``) and the Dixon–Coles
-baseline model (``models/dixon_coles.py``) both call :func:`outcome_probabilities`.
+baseline model (``models/dixon_coles.py``) both call :func:`outcome_probabilities`; the
+scoreline model (``models/scoreline.py``) takes the whole matrix from :func:`score_grid`.
 """
 
 from __future__ import annotations
@@ -79,3 +80,47 @@ def outcome_probabilities(
     probs /= probs.sum(axis=1, keepdims=True)
     probs[missing] = np.nan
     return np.asarray(probs, dtype=np.float64)
+
+
+def score_grid(
+    lam: npt.ArrayLike, mu: npt.ArrayLike, rho: float, max_goals: int = DEFAULT_MAX_GOALS
+) -> FloatArray:
+    """The full Dixon–Coles score matrix of each match, normalised to sum to 1.
+
+    The same model as :func:`outcome_probabilities` (same ``tau``, same clipping of
+    ``ρ``, same truncation), so summing the grid's regions gives exactly its H/D/A.
+
+    Args:
+        lam: Expected home goals, shape ``(n,)`` (finite and positive).
+        mu: Expected away goals, shape ``(n,)`` (finite and positive).
+        rho: Low-score dependence parameter.
+        max_goals: Largest number of goals per side in the matrix.
+
+    Returns:
+        Array of shape ``(n, max_goals + 1, max_goals + 1)``: ``[i, h, a]`` is the
+        probability that match ``i`` ends ``h``–``a``.
+
+    Raises:
+        ValueError: A rate is missing, not finite or not positive.
+    """
+    lam_a = np.asarray(lam, dtype=np.float64).reshape(-1)
+    mu_a = np.asarray(mu, dtype=np.float64).reshape(-1)
+    if lam_a.shape != mu_a.shape:
+        raise ValueError(f"lam and mu differ in shape: {lam_a.shape} vs {mu_a.shape}")
+    if not (np.isfinite(lam_a).all() and np.isfinite(mu_a).all()):
+        raise ValueError("score rates must be finite")
+    if (lam_a <= 0).any() or (mu_a <= 0).any():
+        raise ValueError("score rates must be positive")
+    goals = np.arange(max_goals + 1)
+    ph = stats.poisson.pmf(goals[None, :], lam_a[:, None])
+    pa = stats.poisson.pmf(goals[None, :], mu_a[:, None])
+    grid = ph[:, :, None] * pa[:, None, :]
+    lower = -1.0 / np.maximum(lam_a, mu_a)
+    upper = np.minimum(1.0, 1.0 / (lam_a * mu_a))
+    r = np.clip(rho, lower * (1.0 - RHO_MARGIN), upper * (1.0 - RHO_MARGIN))
+    grid[:, 0, 0] *= 1.0 - lam_a * mu_a * r
+    grid[:, 0, 1] *= 1.0 + lam_a * r
+    grid[:, 1, 0] *= 1.0 + mu_a * r
+    grid[:, 1, 1] *= 1.0 - r
+    grid /= grid.sum(axis=(1, 2), keepdims=True)
+    return np.asarray(grid, dtype=np.float64)

@@ -27,6 +27,7 @@ from matchcast.models import registry
 from matchcast.models.cards import evaluation_card, model_card
 from matchcast.models.champion import load_champion
 from matchcast.models.forecasts import forecast_scheduled
+from matchcast.models.scoreline import load_scoreline
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ def run_batch_inference(
     append_log: bool = True,
     mode: dict[str, str] | None = None,
     moved_out: Path | None = None,
+    scoreline_path: Path | None = None,
 ) -> BatchResult:
     """Forecast every scheduled match with the champion and publish the files.
 
@@ -95,6 +97,8 @@ def run_batch_inference(
         mode: The run's resolved as_of (``AsOf.to_dict()``), recorded in ``model.json``.
         moved_out: Where ``moved.parquet`` goes (ids that moved or were withdrawn, from
             the store's earlier scheduled rows; ADR-0012); None skips it.
+        scoreline_path: The scoreline model (``models/scoreline.pkl``) that prices the
+            markets; None publishes no markets.
 
     Returns:
         The predictions and what was logged.
@@ -106,7 +110,10 @@ def run_batch_inference(
     data_version = inputs_version(hashes)
     champion = load_champion(client, features, model_name, alias)
     now = pd.Timestamp.now(tz="UTC")
-    predictions = forecast_scheduled(champion, features, matches, data_version, as_of, now)
+    scoreline = None if scoreline_path is None else load_scoreline(scoreline_path)
+    predictions = forecast_scheduled(
+        champion, features, matches, data_version, as_of, now, scoreline
+    )
     finished = None
     if finished_out is not None:
         # Read before this batch is appended: its forecasts are for later matches anyway.

@@ -18,7 +18,9 @@ from matchcast.data.prediction_contract import (
     validate_forecasts,
 )
 from matchcast.models.champion import Champion
+from matchcast.models.markets import markets_json, reconcile
 from matchcast.models.reasons import compute_reasons
+from matchcast.models.scoreline import ScorelineModel
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +74,7 @@ def build_predictions(
     data_version: str,
     as_of: str,
     computed_at: pd.Timestamp,
+    markets: Sequence[str | None] | None = None,
 ) -> pd.DataFrame:
     """Assemble ``predictions.parquet``: one row per scheduled match (see the contract).
 
@@ -84,6 +87,7 @@ def build_predictions(
         data_version: Hash of the batch inputs.
         as_of: Information cut-off of the features.
         computed_at: Time of this run (UTC).
+        markets: JSON markets aligned with ``rows`` (None: no markets).
 
     Returns:
         The predictions frame.
@@ -97,7 +101,17 @@ def build_predictions(
         "features_as_of": as_of,
         "computed_at": computed_at,
     }
-    return forecast_frame(rows, probs, market_odds(rows, market), reasons, provenance)
+    odds = market_odds(rows, market)
+    return forecast_frame(rows, probs, odds, reasons, provenance, markets=markets)
+
+
+def price_scheduled(
+    scoreline: ScorelineModel, rows: pd.DataFrame, probs: npt.NDArray[np.float64]
+) -> list[str]:
+    """Every market of each row from its score grid, reconciled to the served 1X2 ``probs``."""
+    if rows.empty:
+        return []
+    return markets_json(reconcile(scoreline.grid(rows), probs))
 
 
 def forecast_scheduled(
@@ -107,6 +121,7 @@ def forecast_scheduled(
     data_version: str,
     as_of: str,
     computed_at: pd.Timestamp,
+    scoreline: ScorelineModel | None = None,
 ) -> pd.DataFrame:
     """Forecast every scheduled match of ``matches`` and lay them out as the contract says.
 
@@ -118,6 +133,7 @@ def forecast_scheduled(
         data_version: Hash of the batch inputs.
         as_of: Information cut-off of the features.
         computed_at: Time of this run (UTC).
+        scoreline: The scoreline model pricing the markets (None: no markets).
 
     Returns:
         The validated ``predictions.parquet`` frame.
@@ -126,8 +142,9 @@ def forecast_scheduled(
     probs = predict_probabilities(champion.model, rows, champion.feature_columns)
     market = matches[[C.MATCH_ID, *C.ODDS_PRE, C.ODDS_PRE_SOURCE]]
     reasons = compute_reasons(rows, features)
+    markets = None if scoreline is None else price_scheduled(scoreline, rows, probs)
     frame = build_predictions(
-        rows, probs, market, reasons, champion, data_version, as_of, computed_at
+        rows, probs, market, reasons, champion, data_version, as_of, computed_at, markets
     )
     validate_forecasts(frame)
     return frame

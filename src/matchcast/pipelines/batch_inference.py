@@ -58,6 +58,10 @@ def main(
     log_to_store: Annotated[
         bool, typer.Option(help="Append the forecasts to the SQL prediction log.")
     ] = True,
+    scoreline_model: Annotated[
+        Path | None,
+        typer.Option(help="Scoreline model of the markets stage; without it no markets."),
+    ] = None,
 ) -> None:
     """Forecast every scheduled match with the registry's champion."""
     started = time.perf_counter()
@@ -82,6 +86,7 @@ def main(
         append_log=log_to_store,
         mode=resolved.to_dict(),
         moved_out=moved_out,
+        scoreline_path=scoreline_model,
     )
     logger.info(
         "batch_inference done in %.1fs: %d forecasts, run %s, %s rows logged at %s",

@@ -12,8 +12,10 @@ import typer
 
 from matchcast.data import evidence
 from matchcast.data.as_of import read_as_of
-from matchcast.data.params import load_section
+from matchcast.data.ingest import plan_sources
+from matchcast.data.params import load_data_params, load_section
 from matchcast.data.publish import csv_writer, json_writer, parquet_writer, publish_together
+from matchcast.data.shrink import NOT_COMPARED_KINDS as NOT_COMPARED
 from matchcast.data.validation import GateError, validate_matches
 
 logger = logging.getLogger(__name__)
@@ -40,6 +42,7 @@ def main(
     """
     started = time.perf_counter()
     as_of = read_as_of(as_of_path).as_of
+    data_params = load_data_params(params).at(as_of)
     section = load_section(params, "validate")
     max_share = float(section.get("max_bad_row_share", 0.005))
     accept_shrink = bool(section.get("accept_shrink", False))
@@ -52,6 +55,9 @@ def main(
             max_share,
             previous_rows=previous_rows_per_file(report),
             accept_shrink=accept_shrink,
+            configured_files=[
+                s.relative for s in plan_sources(data_params) if s.kind not in NOT_COMPARED
+            ],
         )
     except GateError as error:
         rows, summary = evidence.write_failure(

@@ -39,11 +39,15 @@ class JobsConfig:
 
     database_url: str
     celery: CeleryConfig | None = None
+    # A supervised local worker runs beside the API (matchcast serve): watch its heartbeat.
+    local_worker_expected: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> JobsConfig:
         """From the ``MATCHCAST_*`` settings."""
-        return cls(settings.database_url, CeleryConfig.from_settings(settings))
+        celery = CeleryConfig.from_settings(settings)
+        expected = settings.local_worker_supervised and celery is None
+        return cls(settings.database_url, celery, expected)
 
     @property
     def runner(self) -> str:

@@ -84,7 +84,10 @@ def run_local_worker(
         reason = f"{type(error).__name__}: {error}"
         raise
     finally:
-        workers.mark_stopped(engine, me, reason)
+        try:
+            workers.mark_stopped(engine, me, reason)
+        except Exception:  # the store is down: the heartbeat goes stale instead
+            logger.exception("could not record that worker %s stopped", me)
     return done
 
 

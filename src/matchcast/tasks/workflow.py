@@ -50,7 +50,7 @@ STEPS: dict[str, tuple[str, ...] | None] = {
     # monitor (the champion stays; follow with `reload`).
     "daily": ("ingest", "validate", "store", "features", "batch_inference", "monitor"),
     "train": ("features", "train"),
-    "evaluate": ("evaluate",),
+    "evaluate": ("evaluate", "markets"),  # markets: the scoreline model batch_inference reads
     "register": ("register",),
     "pipeline": None,
 }

@@ -133,3 +133,70 @@ def test_openapi_offers_no_batch_route(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     predict_paths = {p: set(ops) for p, ops in paths.items() if p.startswith("/predict")}
     assert predict_paths == {"/predict/{match_id}": {"get"}}
+
+
+def test_record_carries_every_market_consistent_with_its_1x2(
+    client: TestClient, served: Served
+) -> None:
+    row = served[2].iloc[2]
+    body = client.get(f"/predict/{row['match_id']}").json()
+    markets = body["markets"]
+    assert list(markets) == [
+        "1x2", "double_chance", "over_under", "btts", "asian_handicap",
+        "correct_scores", "expected_goals",
+    ]  # fmt: skip
+    assert markets["1x2"]["home"] == pytest.approx(body["p_home"], abs=1e-5)
+    assert markets["1x2"]["away"] == pytest.approx(body["p_away"], abs=1e-5)
+    assert markets["double_chance"]["home_or_draw"] == pytest.approx(
+        body["p_home"] + body["p_draw"], abs=1e-5
+    )
+    assert [x["line"] for x in markets["over_under"]] == [0.5, 1.5, 2.5, 3.5, 4.5]
+    assert len(markets["correct_scores"]) == 10
+
+
+def test_markets_filter_selects_markets_by_name_or_short_name(
+    client: TestClient, served: Served
+) -> None:
+    match_id = served[2]["match_id"].iloc[2]
+    full = client.get(f"/predict/{match_id}").json()
+    response = client.get(f"/predict/{match_id}", params={"markets": "ou,btts,asian_handicap"})
+    assert response.status_code == 200
+    body = response.json()
+    assert list(body["markets"]) == ["over_under", "btts", "asian_handicap"]
+    assert body["markets"]["btts"] == full["markets"]["btts"]
+    assert {k: v for k, v in body.items() if k != "markets"} == {
+        k: v for k, v in full.items() if k != "markets"
+    }
+    assert response.headers["content-type"] == "application/json"
+    etag = response.headers["etag"]
+    assert etag != client.get(f"/predict/{match_id}").headers["etag"]
+    again = client.get(
+        f"/predict/{match_id}", params={"markets": "ou,btts,ah"}, headers={"If-None-Match": etag}
+    )
+    assert again.status_code == 304
+
+
+def test_markets_filter_names_unknown_markets(client: TestClient, served: Served) -> None:
+    match_id = served[2]["match_id"].iloc[0]
+    response = client.get(f"/predict/{match_id}", params={"markets": "ou,corners,xx"})
+    assert response.status_code == 422
+    error = response.json()["detail"][0]
+    assert error["loc"] == ["query", "markets"]
+    assert error["msg"].startswith("unknown markets ['corners', 'xx']: choose from 1x2,")
+    for bad in ("", "ou,", "OU", "<script>" * 50):
+        answer = client.get(f"/predict/{match_id}", params={"markets": bad})
+        assert answer.status_code == 422
+        assert answer.json()["detail"][0]["msg"].startswith(
+            "markets must be a comma-separated list of market names"
+        )
+        assert "script" not in answer.text
+
+
+def test_finished_records_have_null_markets(client: TestClient, served: Served) -> None:
+    files = served[0]
+    finished = pd.read_parquet(files.finished)
+    match_id = finished["match_id"].iloc[0]
+    assert client.get(f"/predict/{match_id}").json()["markets"] is None
+    filtered = client.get(f"/predict/{match_id}", params={"markets": "xg"})
+    assert filtered.status_code == 200
+    assert filtered.json()["markets"] is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import orjson
 import pandas as pd
 import pytest
 from tests.fixtures.sample import synthetic_finished, synthetic_matches, synthetic_predictions
@@ -84,3 +85,33 @@ def test_finished_rows_need_a_result(matches: pd.DataFrame) -> None:
     finished.loc[finished.index[0], "result"] = None
     with pytest.raises(ValueError, match="without status finished or result"):
         validate_forecasts(finished, finished=True)
+
+
+def test_markets_must_agree_with_the_served_1x2(matches: pd.DataFrame) -> None:
+    predictions = synthetic_predictions(matches)
+    validate_forecasts(predictions)
+    broken = predictions.copy()
+    record = orjson.loads(broken.loc[0, "markets"])
+    record["1x2"]["home"] += 0.02
+    broken.loc[0, "markets"] = orjson.dumps(record).decode()
+    with pytest.raises(ValueError, match=r"the grid's 1X2 is 0\.0200 from the served 1X2"):
+        validate_forecasts(broken)
+
+
+def test_markets_must_be_json_with_every_market(matches: pd.DataFrame) -> None:
+    predictions = synthetic_predictions(matches)
+    not_json = predictions.copy()
+    not_json.loc[1, "markets"] = "{over_under: 1"
+    with pytest.raises(ValueError, match="is not JSON"):
+        validate_forecasts(not_json)
+    partial = predictions.copy()
+    partial.loc[1, "markets"] = '{"1x2": {"home": 0.4, "draw": 0.3, "away": 0.3}}'
+    with pytest.raises(ValueError, match="lack \\['double_chance'"):
+        validate_forecasts(partial)
+
+
+def test_markets_may_be_null(matches: pd.DataFrame) -> None:
+    predictions = synthetic_predictions(matches)
+    predictions["markets"] = None
+    validate_forecasts(predictions)
+    validate_forecasts(synthetic_finished(matches), finished=True)

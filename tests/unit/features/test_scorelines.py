@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from matchcast.features.scorelines import RHO_MARGIN, outcome_probabilities
+from matchcast.features.scorelines import RHO_MARGIN, outcome_probabilities, score_grid
 
 
 def _grid_outcomes(lam: float, mu: float, rho: float, max_goals: int) -> np.ndarray:
@@ -57,3 +57,37 @@ def test_missing_expectation_gives_a_nan_row_and_leaves_the_others() -> None:
     assert np.isnan(probs[1]).all()
     assert probs[0].sum() == pytest.approx(1.0)
     assert outcome_probabilities(np.array([1.5]), np.array([1.1]), -0.1, 10)[0, 1] > probs[0, 1]
+
+
+def test_score_grid_sums_to_one_and_agrees_with_outcome_probabilities() -> None:
+    lam = np.array([0.4, 1.3, 2.6, 1.0])
+    mu = np.array([2.9, 1.1, 0.7, 1.0])
+    for rho in (-0.2, -0.05, 0.0, 0.1):
+        grid = score_grid(lam, mu, rho)
+        assert grid.shape == (4, 11, 11)
+        assert (grid >= 0).all()
+        np.testing.assert_allclose(grid.sum(axis=(1, 2)), 1.0, atol=1e-12)
+        home = np.array([np.tril(g, -1).sum() for g in grid])
+        draw = np.array([np.trace(g) for g in grid])
+        away = np.array([np.triu(g, 1).sum() for g in grid])
+        np.testing.assert_allclose(
+            np.column_stack([home, draw, away]), outcome_probabilities(lam, mu, rho), atol=1e-12
+        )
+
+
+def test_score_grid_low_scores_follow_tau() -> None:
+    lam, mu, rho = 1.4, 1.1, -0.1
+    independent = score_grid([lam], [mu], 0.0)[0]
+    grid = score_grid([lam], [mu], rho)[0]
+    # Same normalising constant for both cells outside the low scores:
+    ratio = grid[2, 3] / independent[2, 3]
+    assert grid[0, 0] / independent[0, 0] == pytest.approx(ratio * (1 - lam * mu * rho))
+    assert grid[1, 1] / independent[1, 1] == pytest.approx(ratio * (1 - rho))
+    assert grid[0, 1] / independent[0, 1] == pytest.approx(ratio * (1 + lam * rho))
+
+
+def test_score_grid_refuses_missing_or_non_positive_rates() -> None:
+    with pytest.raises(ValueError, match="finite"):
+        score_grid([np.nan], [1.0], 0.0)
+    with pytest.raises(ValueError, match="positive"):
+        score_grid([0.0], [1.0], 0.0)

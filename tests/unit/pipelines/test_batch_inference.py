@@ -95,3 +95,29 @@ def test_data_version_follows_file_bytes(tmp_path: Path) -> None:
     assert inputs_version({"b": file_md5(b), "a": file_md5(a)}) == first
     b.write_bytes(b"three")
     assert inputs_version({"a": file_md5(a), "b": file_md5(b)}) != first
+
+
+def test_scheduled_matches_are_priced_from_a_grid_reconciled_to_their_1x2() -> None:
+    from matchcast.models.forecasts import price_scheduled
+    from matchcast.models.scoreline import ScorelineModel, ScorelineParams
+
+    rng = np.random.default_rng(5)
+    n = 400
+    x = rng.normal(size=n)
+    train = pd.DataFrame(
+        {
+            "date": pd.Timestamp("2025-01-01") + pd.to_timedelta(np.arange(n), unit="D"),
+            "f_elo_diff": x,
+            "home_goals": rng.poisson(np.exp(0.3 + 0.3 * x)).astype(float),
+            "away_goals": rng.poisson(np.exp(0.1 - 0.3 * x)).astype(float),
+        }
+    )
+    model = ScorelineModel(ScorelineParams()).fit(train)
+    rows = pd.DataFrame({"f_elo_diff": [-1.0, 0.0, 2.0]})
+    probs = np.array([[0.2, 0.3, 0.5], [0.45, 0.28, 0.27], [0.7, 0.18, 0.12]])
+    markets = [json.loads(m) for m in price_scheduled(model, rows, probs)]
+    for m, p in zip(markets, probs, strict=True):
+        assert [m["1x2"][k] for k in ("home", "draw", "away")] == pytest.approx(p, abs=1e-6)
+    # The stronger home side is expected to score more.
+    assert markets[2]["expected_goals"]["home"] > markets[0]["expected_goals"]["home"]
+    assert price_scheduled(model, rows.iloc[:0], probs[:0]) == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, status
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
@@ -60,4 +62,6 @@ async def readyz(runtime: RuntimeDep) -> Response:
 )
 async def metrics(runtime: RuntimeDep) -> Response:
     """Requests and latency by route and status, forecasts served, cache, model, data age."""
-    return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    # In a thread: a collector may read the store (the job worker's heartbeat).
+    body = await asyncio.to_thread(generate_latest, runtime.metrics.registry)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

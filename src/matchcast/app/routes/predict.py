@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from starlette.responses import JSONResponse, Response
 from starlette.types import Scope
 
-from matchcast.app.predictions import Entry
+from matchcast.app.predictions import Entry, etag_of
 from matchcast.app.runtime import PrebuiltResponse, Runtime
 from matchcast.app.schemas import (
     EXAMPLE_MATCH_ID,
@@ -25,6 +26,7 @@ from matchcast.app.schemas import (
 )
 from matchcast.app.state import ServingState
 from matchcast.data import columns as C
+from matchcast.data.prediction_contract import MARKET_ALIASES, MARKET_NAMES
 
 router = APIRouter(tags=["predictions"])
 
@@ -46,6 +48,59 @@ MATCH_ID_DOC = {
     },
 }
 ETAG_LABEL = "etag"
+JSON = b"application/json"
+_KNOWN_MARKETS = (*MARKET_NAMES, *MARKET_ALIASES)
+_ONE_MARKET = "|".join(re.escape(n) for n in _KNOWN_MARKETS)
+MARKETS_PATTERN = f"^(?:{_ONE_MARKET})(?:,(?:{_ONE_MARKET}))*$"
+_MARKETS = re.compile(MARKETS_PATTERN.removeprefix("^").removesuffix("$"))
+_NAME_LIKE = re.compile(r"[a-z0-9_]{1,24}")
+MARKETS_DOC = {
+    "name": "markets",
+    "in": "query",
+    "required": False,
+    "description": "Comma-separated markets to include (default: all): "
+    + ", ".join(MARKET_NAMES)
+    + "; short names "
+    + ", ".join(f"{k} = {v}" for k, v in MARKET_ALIASES.items())
+    + ".",
+    "schema": {"type": "string", "pattern": MARKETS_PATTERN, "examples": ["ou,btts,ah"]},
+}
+
+
+def selected_markets(query_string: bytes) -> tuple[str, ...] | None:
+    """The markets a query selects (contract order), None when it does not filter.
+
+    Raises:
+        RequestValidationError: 422 at ``("query", "markets")`` for a value that is not a
+            comma-separated list of market names; it names the unknown ones when they
+            look like names (other input is not echoed).
+    """
+    if not query_string:
+        return None
+    values = parse_qs(query_string.decode("latin-1"), keep_blank_values=True).get("markets")
+    if values is None:
+        return None
+    value = values[-1]
+    if _MARKETS.fullmatch(value) is not None:
+        wanted = {MARKET_ALIASES.get(n, n) for n in value.split(",")}
+        return tuple(n for n in MARKET_NAMES if n in wanted)
+    names = value.split(",")
+    unknown = [n for n in names if n not in _KNOWN_MARKETS]
+    shown = (
+        f"unknown markets {unknown}"
+        if value and all(_NAME_LIKE.fullmatch(n) for n in unknown)
+        else "markets must be a comma-separated list of market names"
+    )
+    raise RequestValidationError(
+        [
+            {
+                "type": "string_pattern_mismatch",
+                "loc": ("query", "markets"),
+                "msg": f"{shown}: choose from {', '.join(MARKET_NAMES)} "
+                f"(or {', '.join(MARKET_ALIASES)})",
+            }
+        ]
+    )
 
 
 def missing_detail(state: ServingState, match_id: str) -> str:
@@ -95,14 +150,15 @@ IF_NONE_MATCH_DOC = {
         410: {"model": ErrorDetail, "description": "The fixture was withdrawn."},
         404: {"model": ErrorDetail, "description": "Unknown match, or a match without a forecast."},
         422: {
-            "description": "Malformed match id (FastAPI's validation error body).",
+            "description": "Malformed match id, If-None-Match or markets (FastAPI's "
+            "validation error body; unknown market names are listed in `msg`).",
             "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}
             },
         },
         503: {"model": ErrorDetail, "description": "Predictions are not loaded yet."},
     },
-    openapi_extra={"parameters": [MATCH_ID_DOC, IF_NONE_MATCH_DOC]},
+    openapi_extra={"parameters": [MATCH_ID_DOC, MARKETS_DOC, IF_NONE_MATCH_DOC]},
 )
 async def get_prediction(request: Request) -> Response:
     """Return the forecast, its top reasons and the model's provenance.
@@ -121,6 +177,7 @@ async def get_prediction(request: Request) -> Response:
     if_none_match = _header(request.scope, b"if-none-match")
     if if_none_match is not None and len(if_none_match) > IF_NONE_MATCH_MAX_LENGTH:
         raise RequestValidationError([_too_long_if_none_match()])
+    markets = selected_markets(request.scope["query_string"])
     runtime: Runtime = request.app.state.runtime
     state = runtime.holder.state
     index = state.predictions
@@ -137,6 +194,8 @@ async def get_prediction(request: Request) -> Response:
             raise HTTPException(status.HTTP_404_NOT_FOUND, missing_detail(state, match_id))
     metrics = runtime.metrics
     metrics.predictions_served.inc()
+    if markets is not None:
+        return _selected(entry, markets, if_none_match)
     if if_none_match is not None:
         if _etag_matches(if_none_match, entry.etag):
             metrics.cache_hits.labels(ETAG_LABEL).inc()
@@ -165,6 +224,18 @@ def _moved(request: Request, moved: tuple[str | None, str]) -> Response:
         status_code=status.HTTP_308_PERMANENT_REDIRECT,
         headers={"Location": location},
     )
+
+
+def _selected(entry: Entry, markets: tuple[str, ...], if_none_match: str | None) -> Response:
+    """A record with only some markets: joined from the entry's pre-serialised parts."""
+    body = entry.select(markets)
+    etag = etag_of(body)
+    kept = [h for h in entry.raw_headers if h[0] == b"cache-control"]
+    headers = [(b"etag", etag.encode()), *kept]
+    if if_none_match is not None and _etag_matches(if_none_match, etag):
+        return PrebuiltResponse(b"", headers, status_code=status.HTTP_304_NOT_MODIFIED)
+    headers += [(b"content-type", JSON), (b"content-length", str(len(body)).encode())]
+    return PrebuiltResponse(body, headers)
 
 
 def _invalid_id(match_id: str) -> dict[str, Any]:

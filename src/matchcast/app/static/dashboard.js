@@ -123,12 +123,67 @@ function resultCell(match, prediction) {
   return td;
 }
 
+// --- markets (expandable under a row; priced by the batch stage from the score grid) ----------
+
+const AH_SHOWN = [-1.5, -1, -0.75, -0.5, -0.25, 0, 0.25, 0.5, 0.75, 1, 1.5];
+const lineText = (x) => (x > 0 ? `+${x}` : String(x));
+
+function marketTable(caption, head, rows, key) {
+  const t = el("table", { class: "data mkt", "data-market": key },
+    el("caption", { text: caption }),
+    el("thead", {}, el("tr", {}, ...head.map((h) => el("th", { scope: "col", text: h })))));
+  t.append(el("tbody", {}, ...rows.map((r) => el("tr", {},
+    el("th", { scope: "row", text: r[0] }), ...r.slice(1).map((c) => el("td", { class: "num", text: c }))))));
+  return t;
+}
+
+function marketsPanel(m) {
+  const p = (x) => `${pct(x, 1)}%`;
+  const odds = (x) => (x == null ? "—" : Number(x).toFixed(2));
+  const xg = m.expected_goals;
+  const dc = m.double_chance;
+  return el("div", { class: "markets-panel", "data-testid": "markets" },
+    el("p", { class: "xg", "data-market": "expected_goals",
+      text: `Expected goals ${xg.home.toFixed(2)} – ${xg.away.toFixed(2)} · both teams score ${p(m.btts.yes)}` }),
+    marketTable("Over / under", ["Goals", "Over", "Under"],
+      m.over_under.map((x) => [String(x.line), p(x.over), p(x.under)]), "over_under"),
+    marketTable("Double chance", ["Outcome", "Probability"],
+      [["Home or draw", p(dc.home_or_draw)], ["Home or away", p(dc.home_or_away)], ["Draw or away", p(dc.draw_or_away)]],
+      "double_chance"),
+    marketTable("Asian handicap (home line; fair odds)", ["Line", "Home", "Away"],
+      m.asian_handicap.filter((x) => AH_SHOWN.includes(x.line))
+        .map((x) => [lineText(x.line), odds(x.home.fair_odds), odds(x.away.fair_odds)]), "asian_handicap"),
+    marketTable("Likeliest scores", ["Score", "Probability"],
+      m.correct_scores.map((s) => [`${s.home}–${s.away}`, p(s.p)]), "correct_scores"));
+}
+
+function toggleMarkets(tr, button, markets) {
+  const open = button.getAttribute("aria-expanded") === "true";
+  const next = tr.nextElementSibling;
+  if (open) {
+    if (next?.classList.contains("markets-row")) next.remove();
+    button.setAttribute("aria-expanded", "false");
+    return;
+  }
+  const detail = el("tr", { class: "markets-row", "data-markets-for": tr.dataset.matchId },
+    el("td", { colSpan: 7 }, marketsPanel(markets)));
+  tr.after(detail);
+  button.setAttribute("aria-expanded", "true");
+}
+
 function fillRow(tr, match, prediction, failed) {
+  const matchCell = el("td", { class: "match", "data-label": "Match" },
+    el("span", { class: "teams", text: `${match.home_team} – ${match.away_team}` }),
+    el("span", { class: "sub", text: `${match.league} · ${match.season}` }));
+  if (prediction?.markets) {
+    const button = el("button", { type: "button", class: "secondary expand", text: "Markets",
+      "aria-expanded": "false", title: "Totals, both teams to score, Asian handicap, likeliest scores" });
+    button.addEventListener("click", () => toggleMarkets(tr, button, prediction.markets));
+    matchCell.append(button);
+  }
   const cells = [
     el("td", { class: "kick", "data-label": "Kick-off", text: match.kickoff.replace("T", " ").slice(0, 16) }),
-    el("td", { class: "match", "data-label": "Match" },
-      el("span", { class: "teams", text: `${match.home_team} – ${match.away_team}` }),
-      el("span", { class: "sub", text: `${match.league} · ${match.season}` })),
+    matchCell,
   ];
   if (prediction) {
     cells.push(probabilityCell(prediction));
