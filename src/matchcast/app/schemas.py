@@ -385,8 +385,8 @@ class JobRequest(BaseModel):
 
     as_of: dt.date | None = Field(
         default=None,
-        description="Information cut-off (YYYY-MM-DD, 1990-01-01 to 2099-12-31) written to "
-        "data.as_of before the run.",
+        description="The day the job runs as (YYYY-MM-DD, 1990-01-01 to 2099-12-31): its "
+        "stages resolve as_of for that day instead of today.",
         examples=["2025-10-01"],
         json_schema_extra={"pattern": AS_OF_PATTERN},
     )
@@ -429,3 +429,6 @@ class JobStatus(BaseModel):
     attempts: int = Field(description="Attempts started (retries and redeliveries included).")
     result: dict[str, Any] | None = Field(description="What it did, once succeeded.")
     error: str | None = Field(description="Why it failed, or why the last attempt will be retried.")
+    request_id: str | None = Field(
+        default=None, description="X-Request-ID of the request that submitted it."
+    )
