@@ -19,8 +19,9 @@ What it does, in a temporary folder that is removed afterwards (``--keep`` keeps
    forecasts with that champion a month later, monitors, reloads the API).
 
 After each run: the command's exit code, the run's state and every task's state (all
-``success``), and what the run must have left behind (the cut-off in ``params.yaml``, the
-champion, the forecasts, the monitoring reports, the API serving the new forecasts).
+``success``), and what the run must have left behind (the cut-off in ``as_of.json``,
+``params.yaml`` untouched, the champion, the forecasts, the monitoring reports, the API
+serving the new forecasts).
 Any failure exits non-zero with the reason and the end of the logs.
 """
 
@@ -237,9 +238,11 @@ def check_run(airflow: Airflow, dag_id: str) -> str:
 
 def check_weekly(project: Path, api: Api) -> str:
     """The weekly run trained as of TRAIN_AS_OF, registered a champion, served its forecasts."""
-    params = yaml.safe_load((project / "params.yaml").read_text())
-    if str(params["data"]["as_of"]) != TRAIN_AS_OF:
-        raise DagTestError(f"weekly: data.as_of is {params['data']['as_of']}, not {TRAIN_AS_OF}")
+    resolved = json.loads((project / "data/interim/as_of.json").read_text())
+    if resolved["as_of"] != TRAIN_AS_OF:
+        raise DagTestError(f"weekly: the run's as_of is {resolved}, not {TRAIN_AS_OF}")
+    if yaml.safe_load((project / "params.yaml").read_text())["data"]["as_of"] != "today":
+        raise DagTestError("weekly: params.yaml was edited (data.as_of is no longer 'today')")
     registry = json.loads((project / "reports/registry.json").read_text())
     if registry.get("champion_version") is None:
         raise DagTestError(f"weekly: no champion registered: {registry}")

@@ -6,8 +6,9 @@ quality reports) → reload (the API swaps in the new files; a no-op without
 ``MATCHCAST_API_URL``).
 
 Each task runs ``matchcast workflow <step>``; see ``matchcast_steps.py`` for where the
-executable and the project folder come from. Trigger with ``{"as_of": "YYYY-MM-DD"}`` to
-move the information cut-off (a replay); the default null leaves ``params.yaml`` as it is.
+executable and the project folder come from. Every step runs as of the run's logical
+date, so each day's run forecasts that day's fixtures; trigger with
+``{"as_of": "YYYY-MM-DD"}`` to run another day (a replay).
 """
 
 from __future__ import annotations

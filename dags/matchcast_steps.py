@@ -15,9 +15,10 @@ Where things are (first match wins):
 Every other ``MATCHCAST_*`` setting (database, MLflow, API URL and key) reaches the command
 from the worker's environment.
 
-A run may set ``as_of`` (``YYYY-MM-DD``; default null = leave ``data.as_of`` as it is):
-every step then writes it into the project's ``params.yaml`` before its stages run, so a
-task cleared and re-run alone sees the same cut-off.
+Each step runs as of the run's logical date (``ds``) unless the run sets ``as_of``
+(``YYYY-MM-DD``): the day is handed to the stages (``--as-of``, ``MATCHCAST_TODAY``) and
+``params.yaml`` is never edited. With ``data.as_of: today`` the daily run therefore moves
+forward by itself, and a task cleared and re-run alone sees its run's day (ADR-0013).
 
 All tasks share the pool ``matchcast`` (create it with one slot:
 ``airflow pools set matchcast 1 "one matchcast step at a time"``): both DAGs work in the
@@ -63,8 +64,7 @@ PARAMS: dict[str, Param] = {
         format="date",
         pattern=r"^\d{4}-\d{2}-\d{2}$",
         title="as_of",
-        description="Information cut-off (YYYY-MM-DD) written to data.as_of before the "
-        "steps run; null leaves params.yaml as it is.",
+        description="The day (YYYY-MM-DD) the steps run as; null: the run's logical date.",
     )
 }
 
@@ -95,7 +95,7 @@ def matchcast_step(
         ),
     }
     if as_of:
-        env["MATCHCAST_AS_OF"] = "{{ params.as_of or '' }}"
+        env["MATCHCAST_AS_OF"] = "{{ params.as_of or ds }}"
     return BashOperator(
         task_id=task_id or step.replace("-", "_"),
         bash_command=_COMMAND.format(step=step, as_of=_AS_OF if as_of else ""),

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
+import sys
+import warnings
 
 import typer
 from typer import _click as click  # typer vendors click; its Group API is this one
@@ -98,15 +101,69 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
+    pretty_exceptions_enable=False,
 )
+
+# Expected failures: (module, exception class) -> what the user can do about it.
+EXPECTED_FAILURES: dict[tuple[str, str], str] = {
+    ("matchcast.data.sources.fetch", "FetchError"): (
+        "check the network, or point data.football_data / MATCHCAST_FOOTBALL_DATA at a "
+        "reachable mirror or folder"
+    ),
+    ("matchcast.data.ingest", "EmptySourceError"): (
+        "check data.leagues, data.seasons and data.fixtures in params.yaml against the source"
+    ),
+    ("matchcast.data.validation", "GateError"): (
+        "see reports/validation.json and data/quarantine/ for the rows and their reasons"
+    ),
+    ("pydantic_core._pydantic_core", "ValidationError"): "fix the value in params.yaml",
+}
+
+
+def _explain(error: BaseException) -> str | None:
+    """One line for an expected failure (None: unexpected, keep the traceback)."""
+    for klass in type(error).__mro__:
+        hint = EXPECTED_FAILURES.get((klass.__module__, klass.__name__))
+        if hint is None:
+            continue
+        text = str(error).strip()
+        if klass.__name__ == "ValidationError":
+            first = error.errors()[0]  # type: ignore[attr-defined]
+            where = ".".join(str(part) for part in first["loc"])
+            text = f"bad parameter {where}: {first['msg']} (got {first.get('input')!r})"
+        return f"error: {text.splitlines()[0] if text else klass.__name__}; {hint}"
+    return None
+
+
+def main() -> None:
+    """The ``matchcast`` entry point: expected failures end in one line, not a traceback."""
+    try:
+        app()
+    except Exception as error:
+        line = _explain(error)
+        if line is None or {"--verbose", "-v"} & set(sys.argv[1:2]):
+            raise
+        print(line, file=sys.stderr)  # noqa: T201 - the console edge
+        print("(run again with --verbose for the traceback)", file=sys.stderr)  # noqa: T201
+        sys.exit(1)
 
 
 @app.callback()
 def _main(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log at DEBUG level."),
 ) -> None:
-    """Configure logging once for every command."""
+    """Configure logging once for every command; quiet the libraries' routine noise."""
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if verbose:
+        return
+    # Nothing here is actionable for a user: migration plumbing, MLflow's table set-up and
+    # its advice on how models are serialised (ours are pickled on purpose, ADR-0004).
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+    logging.getLogger("mlflow.pyfunc").addFilter(
+        lambda record: "CloudPickle" not in record.getMessage()
+    )
+    warnings.filterwarnings("ignore", message=r".*Add type hints to the `predict` method.*")

@@ -93,6 +93,10 @@ class Settings(BaseSettings):
         default="data/predictions/finished.parquet",
         description="Recently finished matches' logged forecasts, served by /predict.",
     )
+    moved_ids_path: str = Field(
+        default="data/predictions/moved.parquet",
+        description="Match ids that moved (answered 308) or were withdrawn (410).",
+    )
     evaluation_path: str = Field(
         default="data/predictions/evaluation.json",
         description="The champion's test evaluation, served by /model/evaluation.",

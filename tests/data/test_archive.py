@@ -6,6 +6,7 @@ quarantine with a reason; ids are unique and stable; known facts hold.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +38,7 @@ class ArchiveRun:
 @pytest.fixture(scope="module")
 def archive_run(shared_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> ArchiveRun:
     """Ingest and validate every season of every division in the archive (about 20 s)."""
-    params = DataParams(football_data=str(shared_archive), seasons="all")
+    params = DataParams(football_data=str(shared_archive), seasons="all", as_of=dt.date(2026, 3, 1))
     ingested = ingest(params, Fetcher(tmp_path_factory.mktemp("cache")))
     validated = validate_matches(ingested.matches, ingested.issues, params.as_of, MAX_BAD_ROW_SHARE)
     manifest = pd.read_csv(shared_archive / "MANIFEST.csv")
@@ -134,6 +135,7 @@ def test_match_ids_are_stable_across_runs(
         football_data=str(archive_run.archive),
         leagues=["D1", "SC2"],
         seasons=["2001-02", "2021-22"],
+        as_of=dt.date(2026, 3, 1),
     )
     again = ingest(params, Fetcher(tmp_path_factory.mktemp("cache")))
     full = archive_run.ingested.matches

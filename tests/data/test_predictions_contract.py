@@ -3,6 +3,7 @@ store (sqlite in tmp_path) holding a real registered pyfunc with the ``champion`
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from matchcast.app.schemas import ModelEvaluation
 from matchcast.cli import app as cli_app
 from matchcast.config import get_settings
 from matchcast.data import store
+from matchcast.data.as_of import AsOf, write_as_of
 from matchcast.data.io import file_md5, write_parquet
 from matchcast.models import registry
 from matchcast.models.batch import BatchParams, BatchResult, run_batch_inference
@@ -425,7 +427,10 @@ def test_cli_rewrites_atomically_and_appends_again(
     batch: Batch, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     params = batch.root / "params.yaml"
-    params.write_text('data:\n  as_of: "2026-03-01"\n')
+    params.write_text("batch_inference: {}\n")
+    write_as_of(
+        AsOf("replay", dt.date(2026, 3, 1), "pinned by the test"), batch.root / "as_of.json"
+    )
     monkeypatch.setenv("MATCHCAST_MLFLOW_TRACKING_URI", batch.tracking_uri)
     monkeypatch.setenv("MATCHCAST_MLFLOW_ARTIFACT_ROOT", str(batch.root / "artifacts"))
     monkeypatch.setenv("MATCHCAST_DATABASE_URL", batch.database_url)
@@ -435,6 +440,7 @@ def test_cli_rewrites_atomically_and_appends_again(
             cli_app,
             [
                 "batch-inference", "--params", str(params),
+                "--as-of", str(batch.root / "as_of.json"),
                 "--features", str(batch.root / "features.parquet"),
                 "--matches", str(batch.root / "matches.parquet"),
                 "--out", str(batch.out), "--model-out", str(batch.model_out),

@@ -198,8 +198,32 @@ def odds_text(odds: dict[str, float] | None) -> list[float] | None:
     return None if odds is None else [odds["home"], odds["draw"], odds["away"]]
 
 
-def test_matches_page_shows_the_forecasts_the_api_returns(browser: Any, served: Served) -> None:
+def test_the_first_screen_is_the_upcoming_matches_with_their_forecasts(
+    browser: Any, served: Served
+) -> None:
     context, page, console = open_page(browser, served.base + "/")
+    try:
+        wait_matches(page)
+        rows = row_texts(page)
+        expected = api_page(served.base, page)
+        assert [r["id"] for r in rows] == [m["match_id"] for m in expected]
+        assert rows and {r["status"] for r in rows} == {"scheduled"}
+        with_forecast = [r for r, m in zip(rows, expected, strict=True) if m["has_prediction"]]
+        assert len(with_forecast) >= len(rows) - 2  # the sample leaves two without one
+        assert all(len(r["segs"]) == 3 and r["segs"][0].endswith("%") for r in with_forecast)
+        # The header says the batch is a replay, and why.
+        mode = page.locator("[data-testid=mode]")
+        assert mode.text_content() == "replay of 2026-03-01"
+        assert "frozen archive" in (mode.get_attribute("title") or "")
+        assert not console.errors
+    finally:
+        context.close()
+
+
+def test_matches_page_shows_the_forecasts_the_api_returns(browser: Any, served: Served) -> None:
+    # All matches, around as_of (the old first screen): finished ones with their verdicts.
+    around = "/?status=&from=2026-02-22&to=2026-03-15"
+    context, page, console = open_page(browser, served.base + around)
     try:
         wait_matches(page)
         rows = row_texts(page)
@@ -281,6 +305,9 @@ def test_filters_narrow_the_rows_to_league_and_dates(browser: Any, served: Serve
     context, page, console = open_page(browser, served.base + "/")
     try:
         generation = wait_matches(page)
+        page.select_option("#status", "")
+        page.click("#apply")
+        generation = wait_matches(page, generation)
         everything = {r["id"] for r in row_texts(page)}
         page.select_option("#league", "E0")
         page.fill("#from", "2026-02-25")

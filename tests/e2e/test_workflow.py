@@ -1,8 +1,9 @@
 """Workflow steps (``matchcast.tasks.workflow``) in a scratch DVC project.
 
 The project's own ``dvc.yaml`` with a tiny ``params.yaml`` (one division, two seasons of
-the shared archive): steps run their stages with ``dvc repro --single-item``, ``as_of`` is
-written into ``params.yaml`` keeping its comments, an unchanged stage is skipped, and bad
+the shared archive): steps run their stages with ``dvc repro --single-item``, the day a
+step runs as is handed to its stages (``params.yaml`` is never edited) and resolved by
+ingest into ``as_of.json``, an unchanged stage is skipped, and bad
 requests (unknown step, stage missing from dvc.yaml, DVC's lock held) fail clearly.
 """
 
@@ -23,14 +24,14 @@ from typer.testing import CliRunner
 
 from matchcast.cli import app
 from matchcast.config import get_settings
+from matchcast.data.as_of import read_as_of
 from matchcast.tasks.errors import WorkflowError, transient_reason
-from matchcast.tasks.workflow import run_step, set_as_of
+from matchcast.tasks.workflow import run_step
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-COMMENT = '# Matches after this date are "scheduled"'
 
 
 @pytest.fixture(scope="module")
@@ -64,25 +65,12 @@ def project(shared_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     get_settings.cache_clear()
 
 
-def test_set_as_of_keeps_comments_and_reports_a_change(tmp_path: Path) -> None:
-    path = tmp_path / "params.yaml"
-    shutil.copy(REPO / "params.yaml", path)
-    before = path.read_text()
-    assert set_as_of(path, dt.date(2025, 10, 1)) is True
-    after = path.read_text()
-    assert yaml.safe_load(after)["data"]["as_of"] == "2025-10-01"
-    assert after.count("#") == before.count("#")
-    assert COMMENT in after
-    assert set_as_of(path, dt.date(2025, 10, 1)) is False
-    assert path.read_text() == after
-
-
 def test_steps_run_their_stages_then_skip_them_when_nothing_changed(project: Path) -> None:
+    params_before = (project / "params.yaml").read_text()
     first = run_step("refresh-data", project, dt.date(2025, 10, 1))
     assert (first.stages, first.ran, first.as_of) == (["ingest"], ["ingest"], "2025-10-01")
-    text = (project / "params.yaml").read_text()
-    assert "as_of: '2025-10-01'" in text or 'as_of: "2025-10-01"' in text
-    assert COMMENT in text
+    resolved = read_as_of(project / "data/interim/as_of.json")
+    assert (resolved.mode, resolved.as_of) == ("live", dt.date(2025, 10, 1))
 
     validated = run_step("validate", project)
     assert validated.ran == ["validate", "store"]
@@ -92,10 +80,11 @@ def test_steps_run_their_stages_then_skip_them_when_nothing_changed(project: Pat
     again = run_step("validate", project)
     assert again.ran == [] and again.skipped == ["validate", "store"]
 
-    # A new cut-off is a parameter change: validate runs again (ingest's output is the same).
+    # A new day changes as_of.json: validate runs again (ingest's rows are the same).
     moved = run_step("refresh-data", project, dt.date(2025, 11, 1))
     assert moved.ran == ["ingest"]
     assert run_step("validate", project).ran == ["validate", "store"]
+    assert (project / "params.yaml").read_text() == params_before
 
 
 def test_the_cli_prints_what_a_step_did(project: Path) -> None:

@@ -117,6 +117,16 @@ def test_a_job_is_logged_with_the_request_that_submitted_it(
     assert record.job_id == answer.json()["job_id"]  # type: ignore[attr-defined]
 
 
+def test_a_job_keeps_the_request_that_submitted_it(client: TestClient) -> None:
+    answer = client.post(
+        "/admin/jobs/refresh_data", headers={"X-API-Key": KEY, "X-Request-ID": "req-43"}
+    )
+    assert answer.status_code == 202
+    status = client.get(answer.headers["location"], headers={"X-API-Key": KEY})
+    assert status.status_code == 200
+    assert status.json()["request_id"] == "req-43"
+
+
 def test_a_client_over_its_rate_gets_429_with_retry_after(tmp_path: Path) -> None:
     with app_client(tmp_path, rate_limit=RateLimit(per_s=1, burst=3)) as client:
         codes = [client.get("/leagues").status_code for _ in range(4)]

@@ -48,6 +48,9 @@ class CheckResult:
 
 
 Check = Callable[[], CheckResult]
+# A live batch older than this is stale: the daily run missed a day and a half. The alert
+# MatchcastPredictionsStale in deploy/prometheus/alerts.yml uses the same bound.
+BATCH_MAX_AGE_S = 36 * 3600
 CORE_COMPONENTS = frozenset({PREDICTIONS, MODEL, MATCHES})
 
 
@@ -180,6 +183,28 @@ def job_store_check(jobs: JobClient) -> Check:
     return check
 
 
+def batch_age_check(holder: StateHolder, max_age_s: float) -> Check:
+    """In live mode, ready while the served batch is younger than ``max_age_s``.
+
+    The answer always names the batch's age; a replay (a frozen archive, ADR-0013) is never
+    stale by the clock, so only live batches fail when they are too old.
+    """
+
+    def check() -> CheckResult:
+        state = holder.state
+        if state.predictions is None:
+            return CheckResult(True, "no batch loaded yet (see the serving check)")
+        age_s = time.time() - state.predictions.computed_at.timestamp()
+        run = None if state.model is None else state.model.as_of
+        mode = "unknown mode" if run is None else f"{run.mode} as of {run.as_of}"
+        reason = f"batch computed {age_s / 3600:.1f} h ago ({mode})"
+        if run is not None and run.mode == "live" and age_s > max_age_s:
+            return CheckResult.failed(f"{reason}: older than {max_age_s / 3600:g} h")
+        return CheckResult(True, reason)
+
+    return check
+
+
 def job_worker_check(jobs: JobClient) -> Check:
     """Ready while the supervised local job worker beats its heartbeat in the store."""
 
@@ -196,6 +221,7 @@ def register_serving_checks(
     """Register the API's own checks: the served files and, with jobs, the job store, and
     the local job worker when one is supervised beside the API."""
     checks.register("serving", serving_state_check(holder))
+    checks.register("batch_age", batch_age_check(holder, BATCH_MAX_AGE_S))
     if jobs is not None:
         checks.register("job_store", job_store_check(jobs), blocking=True, max_age_s=1.0)
     if jobs is not None and jobs.config.local_worker_expected:

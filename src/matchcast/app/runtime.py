@@ -69,6 +69,7 @@ class ServeConfig:
                 evaluation=Path(settings.evaluation_path),
                 live_quality=Path(settings.live_quality_path),
                 drift=Path(settings.drift_path),
+                moved=Path(settings.moved_ids_path),
             ),
             reload_interval_s=settings.reload_interval_s,
             http_max_age_s=settings.http_max_age_s,

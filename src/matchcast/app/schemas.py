@@ -204,6 +204,16 @@ class PredictionsInfo(BaseModel):
     loaded_at: dt.datetime
 
 
+class RunMode(BaseModel):
+    """How the batch's information cut-off was chosen (ADR-0013)."""
+
+    mode: Literal["live", "replay"] = Field(
+        description="live: as_of is today; replay: a pinned or fallback date."
+    )
+    as_of: str = Field(description="Information cut-off: results up to this date are known.")
+    reason: str = Field(description="Why this mode, e.g. the source is a frozen archive.")
+
+
 class ModelInfo(BaseModel):
     """The model that produced the served predictions."""
 
@@ -247,6 +257,7 @@ class ModelInfo(BaseModel):
     trained_through: str | None = None
     feature_columns: list[str] = Field(default_factory=list)
     evaluation: Evaluation
+    as_of: RunMode | None = Field(default=None, description="The batch's run mode and as_of.")
     predictions: PredictionsInfo | None = None
 
 
@@ -374,8 +385,8 @@ class JobRequest(BaseModel):
 
     as_of: dt.date | None = Field(
         default=None,
-        description="Information cut-off (YYYY-MM-DD, 1990-01-01 to 2099-12-31) written to "
-        "data.as_of before the run.",
+        description="The day the job runs as (YYYY-MM-DD, 1990-01-01 to 2099-12-31): its "
+        "stages resolve as_of for that day instead of today.",
         examples=["2025-10-01"],
         json_schema_extra={"pattern": AS_OF_PATTERN},
     )
@@ -418,3 +429,6 @@ class JobStatus(BaseModel):
     attempts: int = Field(description="Attempts started (retries and redeliveries included).")
     result: dict[str, Any] | None = Field(description="What it did, once succeeded.")
     error: str | None = Field(description="Why it failed, or why the last attempt will be retried.")
+    request_id: str | None = Field(
+        default=None, description="X-Request-ID of the request that submitted it."
+    )

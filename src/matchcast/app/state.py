@@ -28,6 +28,7 @@ from matchcast.app.monitoring import (
 )
 from matchcast.app.predictions import PredictionIndex, build_prediction_index
 from matchcast.app.schemas import ModelEvaluation, ModelInfo, PredictionsInfo
+from matchcast.data.identity import read_moved
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ PREDICTIONS, MODEL, MATCHES = "predictions", "model", "matches"
 BATCH = (PREDICTIONS, MODEL)
 FINISHED, EVALUATION = "finished", "evaluation"
 LIVE_QUALITY, DRIFT = "live_quality", "drift"
+MOVED = "moved"
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class ServingFiles:
     evaluation: Path | None = None  # the champion's test evaluation
     live_quality: Path | None = None  # the monitor stage's live_quality.json
     drift: Path | None = None  # the monitor stage's drift.json
+    moved: Path | None = None  # ids that moved or were withdrawn (data.identity)
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,7 @@ class ServingState:
     live_quality: LiveQualityReport | None = None
     live_quality_body: bytes | None = None
     drift: DriftSummary | None = None
+    moved: dict[str, tuple[str | None, str]] = field(default_factory=dict)
     signatures: dict[str, FileSignature | None] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
 
@@ -161,6 +165,7 @@ class StateHolder:
                 EVALUATION: self.files.evaluation,
                 LIVE_QUALITY: self.files.live_quality,
                 DRIFT: self.files.drift,
+                MOVED: self.files.moved,
             }
             for name, path in optional.items():
                 if path is not None:
@@ -180,6 +185,7 @@ class StateHolder:
             finished, evaluation = old.finished, old.evaluation_body
             live, live_body, drift = old.live_quality, old.live_quality_body, old.drift
             fallback = old.catalog_is_fallback
+            moved = old.moved
             errors = {k: v for k, v in old.errors.items() if k not in todo}
             done: list[str] = []
             frame: pd.DataFrame | None = None
@@ -201,6 +207,8 @@ class StateHolder:
                         live, live_body = load_live_quality(paths[name])
                     elif name == DRIFT:
                         drift = load_drift_summary(paths[name])
+                    elif name == MOVED:
+                        moved = read_moved(paths[name])
                     else:
                         catalog, fallback = load_catalog(paths[name]), False
                     done.append(name)
@@ -237,6 +245,7 @@ class StateHolder:
                 live_quality=live,
                 live_quality_body=live_body,
                 drift=drift,
+                moved=moved,
                 signatures=sigs,
                 errors=errors,
             )

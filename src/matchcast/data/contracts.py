@@ -103,12 +103,16 @@ def row_contract(as_of: dt.date) -> pa.DataFrameSchema:
     """The contract every parsed row must meet to enter the match table.
 
     Args:
-        as_of: Matches on or before this date must have a final score.
+        as_of: Matches on or before this date must have a final score (fixtures-file
+            rows excepted: they are scheduled).
     """
     cutoff = pd.Timestamp(as_of)
 
     def _past_has_score(frame: pd.DataFrame) -> pd.Series:
-        return ~((frame[c.DATE] <= cutoff) & frame[c.HOME_GOALS].isna())
+        # A fixtures-file row has no score by nature: a match later today, or one played
+        # but not yet in the results file. It is scheduled, not an abandoned match.
+        fixture = frame[c.SOURCE].eq("fixtures") if c.SOURCE in frame else False
+        return ~((frame[c.DATE] <= cutoff) & frame[c.HOME_GOALS].isna() & ~fixture)
 
     columns: dict[str, pa.Column] = {
         c.MATCH_ID: pa.Column(str, pa.Check.str_matches(MATCH_ID_PATTERN), nullable=False),

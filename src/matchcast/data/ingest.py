@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from matchcast.data import columns as c
+from matchcast.data.identity import drop_superseded_fixtures
 from matchcast.data.normalize import season_code
 from matchcast.data.params import DataParams
 from matchcast.data.sources.csvtext import DROPPED, REPAIRED, RawTable, empty_issues
@@ -110,7 +110,9 @@ def plan_sources(params: DataParams) -> list[SourceFile]:
                 location=location,
                 read=partial(_read_division, source_file=location, league=None, season=None),
                 mutable=True,
-                required=True,
+                # The site's own fixtures file may be absent (a frozen archive); a path or
+                # URL given explicitly must exist.
+                required=isinstance(params.fixtures, str),
             )
         )
     for location in params.generic:
@@ -195,7 +197,7 @@ def ingest(params: DataParams, fetcher: Fetcher) -> IngestResult:
             f"and seasons {seasons}"
         )
     matches = pd.concat(frames, ignore_index=True)
-    matches = _drop_superseded_fixtures(matches)
+    matches = drop_superseded_fixtures(matches)
     report = {
         "source": params.football_data,
         "files_read": len(files),
@@ -225,13 +227,3 @@ def _canonical(
         return to_canonical_generic(rows, calendars=calendars)
     source = {"division": SOURCE_MAIN, "extra": SOURCE_EXTRA, "fixtures": SOURCE_FIXTURES}[kind]
     return canonicalize(rows, source, extra=kind == "extra")
-
-
-def _drop_superseded_fixtures(matches: pd.DataFrame) -> pd.DataFrame:
-    """A fixture also present in a results file is the same match: keep the results row."""
-    is_fixture = matches[c.SOURCE] == "fixtures"
-    if not is_fixture.any():
-        return matches
-    known = set(matches.loc[~is_fixture, c.MATCH_ID].dropna())
-    superseded = is_fixture & matches[c.MATCH_ID].isin(known)
-    return matches.loc[~superseded].reset_index(drop=True)

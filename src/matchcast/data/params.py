@@ -54,7 +54,9 @@ class DataParams(BaseModel):
     calendars: dict[str, Literal["calendar"] | Annotated[int, Field(ge=1, le=12)]] = Field(
         default_factory=dict
     )
-    as_of: dt.date = dt.date(2026, 3, 1)
+    # "today": live (resolved once per run by the ingest stage, matchcast.data.as_of).
+    as_of: dt.date | Literal["today"] = "today"
+    replay_as_of: dt.date = dt.date(2026, 3, 1)
     refresh_current_season: bool = True
 
     @field_validator("leagues", "extra_leagues")
@@ -69,20 +71,34 @@ class DataParams(BaseModel):
         """Every season label to read, oldest first."""
         from matchcast.data.normalize import seasons_between
 
-        current = self.current_season()
         if isinstance(self.seasons, str):
             if self.seasons != "all":
                 raise ValueError(
                     f"data.seasons must be 'all', a list or first/last, got {self.seasons!r}"
                 )
-            return seasons_between("1993-94", current)
+            return seasons_between("1993-94", self.current_season())
         if isinstance(self.seasons, list):
             return [SeasonRange(first=s).first for s in self.seasons]
-        return seasons_between(self.seasons.first, self.seasons.last or current)
+        return seasons_between(self.seasons.first, self.seasons.last or self.current_season())
+
+    def at(self, as_of: dt.date) -> DataParams:
+        """These parameters with ``as_of`` resolved to a date."""
+        return self.model_copy(update={"as_of": as_of})
+
+    def cutoff(self) -> dt.date:
+        """The resolved ``as_of``.
+
+        Raises:
+            ValueError: ``as_of`` is still ``today``: resolve it first (``matchcast.data.as_of``).
+        """
+        if not isinstance(self.as_of, dt.date):
+            raise ValueError("data.as_of is 'today': resolve it with matchcast.data.as_of first")
+        return self.as_of
 
     def current_season(self) -> str:
         """The season that contains ``as_of``."""
-        start = self.as_of.year - (1 if self.as_of.month < 7 else 0)
+        as_of = self.cutoff()
+        start = as_of.year - (1 if as_of.month < 7 else 0)
         return f"{start}-{(start + 1) % 100:02d}"
 
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from matchcast.data import columns as C
 from matchcast.data import store
 from matchcast.data.finished import finished_forecasts
+from matchcast.data.identity import KEY_COLUMNS, MOVED_COLUMNS, moved_ids
 from matchcast.data.io import file_md5, inputs_version
 from matchcast.data.publish import json_writer, parquet_writer, publish_together
 from matchcast.models import registry
@@ -74,6 +75,8 @@ def run_batch_inference(
     evaluation_out: Path | None = None,
     params: BatchParams | None = None,
     append_log: bool = True,
+    mode: dict[str, str] | None = None,
+    moved_out: Path | None = None,
     scoreline_path: Path | None = None,
 ) -> BatchResult:
     """Forecast every scheduled match with the champion and publish the files.
@@ -91,6 +94,9 @@ def run_batch_inference(
             go; None skips them.
         params: The ``batch_inference:`` knobs (defaults when None).
         append_log: Append this batch's forecasts to the prediction log.
+        mode: The run's resolved as_of (``AsOf.to_dict()``), recorded in ``model.json``.
+        moved_out: Where ``moved.parquet`` goes (ids that moved or were withdrawn, from
+            the store's earlier scheduled rows; ADR-0012); None skips it.
         scoreline_path: The scoreline model (``models/scoreline.pkl``) that prices the
             markets; None publishes no markets.
 
@@ -117,7 +123,16 @@ def run_batch_inference(
                 log = store.load_prediction_log(engine)
         window = (params or BatchParams()).finished_window_days
         finished = finished_forecasts(log, matches, as_of, window, alias)
+    moved = None
+    if moved_out is not None:
+        seen = pd.DataFrame(columns=[C.MATCH_ID, C.DATE, *KEY_COLUMNS])
+        if database_url is not None:
+            with store.migrated_engine(database_url) as engine:
+                seen = store.load_matches(engine, status=C.SCHEDULED)
+        keys = pd.read_parquet(matches_path, columns=[C.MATCH_ID, C.DATE, *KEY_COLUMNS])
+        moved = moved_ids(seen, keys)
     card = model_card(champion)
+    card["as_of"] = mode or {"mode": "replay", "as_of": as_of, "reason": "given by the caller"}
     evaluation = evaluation_card(client, champion) if evaluation_out is not None else None
     # Everything is computed before the first file is replaced; the files go out together.
     files = {out: parquet_writer(predictions), model_out: json_writer(card)}
@@ -125,11 +140,15 @@ def run_batch_inference(
         files[finished_out] = parquet_writer(finished)
     if evaluation_out is not None and evaluation is not None:
         files[evaluation_out] = json_writer(evaluation)
+    if moved_out is not None and moved is not None:
+        files[moved_out] = parquet_writer(moved.loc[:, list(MOVED_COLUMNS)])
     publish_together(files)
     logger.info("%d forecasts from %s v%s", len(predictions), model_name, card["version"])
     inputs = {"as_of": as_of, "data_version": data_version}
     inputs.update({f"{name}_md5": md5 for name, md5 in hashes.items()})
-    written = [p for p in (out, model_out, finished_out, evaluation_out) if p is not None]
+    written = [
+        p for p in (out, model_out, finished_out, evaluation_out, moved_out) if p is not None
+    ]
     run_id = registry.log_batch_run(
         client, artifact_root, champion.version, alias, inputs, len(predictions), written
     )

@@ -24,6 +24,7 @@ from typing import Annotated
 import typer
 
 from matchcast.config import get_settings
+from matchcast.data.as_of import read_as_of
 from matchcast.data.params import load_section
 from matchcast.models import registry
 from matchcast.models.batch import BatchParams, run_batch_inference
@@ -43,9 +44,15 @@ def main(
     evaluation_out: Annotated[
         Path | None, typer.Option(help="JSON of the champion's test evaluation to write.")
     ] = None,
-    params: Annotated[Path, typer.Option(help="Params file (data.as_of, batch_inference).")] = Path(
+    params: Annotated[Path, typer.Option(help="Params file (batch_inference).")] = Path(
         "params.yaml"
     ),
+    moved_out: Annotated[
+        Path | None, typer.Option(help="Parquet of match ids that moved or were withdrawn.")
+    ] = None,
+    as_of_path: Annotated[
+        Path, typer.Option("--as-of", help="The run's as_of (from ingest).")
+    ] = Path("data/interim/as_of.json"),
     model_name: Annotated[str, typer.Option(help="Registered model name.")] = registry.MODEL_NAME,
     alias: Annotated[str, typer.Option(help="Registry alias to serve.")] = registry.CHAMPION,
     log_to_store: Annotated[
@@ -59,7 +66,8 @@ def main(
     """Forecast every scheduled match with the registry's champion."""
     started = time.perf_counter()
     settings = get_settings()
-    as_of = str(load_section(params, "data").get("as_of"))
+    resolved = read_as_of(as_of_path)
+    as_of = resolved.as_of.isoformat()
     knobs = BatchParams.model_validate(load_section(params, "batch_inference") or {})
     result = run_batch_inference(
         features,
@@ -76,6 +84,8 @@ def main(
         evaluation_out=evaluation_out,
         params=knobs,
         append_log=log_to_store,
+        mode=resolved.to_dict(),
+        moved_out=moved_out,
         scoreline_path=scoreline_model,
     )
     logger.info(

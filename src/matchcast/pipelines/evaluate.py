@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 import typer
 
+from matchcast.data.as_of import read_as_of
 from matchcast.data.io import write_csv, write_json, write_parquet
 from matchcast.data.params import load_section
 from matchcast.models.comparators import EvaluateParams, baseline_forecasts, market_forecasts
@@ -26,7 +27,10 @@ logger = logging.getLogger(__name__)
 
 
 def main(
-    params: Path = typer.Option(Path("params.yaml"), help="Params file (evaluate:, data.as_of)."),
+    params: Path = typer.Option(Path("params.yaml"), help="Params file (evaluate:)."),
+    as_of_path: Path = typer.Option(
+        Path("data/interim/as_of.json"), "--as-of", help="The run's as_of (from ingest)."
+    ),
     features: Path = typer.Option(..., help="Features parquet."),
     matches: Path = typer.Option(..., help="Canonical match table (odds, goals)."),
     season_models: Path = typer.Option(
@@ -44,7 +48,7 @@ def main(
     """Score model, baselines and market on the same test matches."""
     started = time.perf_counter()
     eval_params = EvaluateParams.model_validate(load_section(params, "evaluate"))
-    as_of = str(load_section(params, "data").get("as_of", "2026-03-01"))
+    as_of = read_as_of(as_of_path).as_of.isoformat()
     frame = pd.read_parquet(features)
     table = pd.read_parquet(matches)
     train, test, seasons = split_period(

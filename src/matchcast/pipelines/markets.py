@@ -12,6 +12,7 @@ import pandas as pd
 import typer
 
 from matchcast.config import get_settings
+from matchcast.data.as_of import read_as_of
 from matchcast.data.io import atomic_write_bytes, write_json, write_parquet
 from matchcast.data.params import load_data_params, load_section
 from matchcast.data.sources.fetch import Fetcher
@@ -32,6 +33,9 @@ def main(
     test_markets_out: Path = typer.Option(
         ..., "--test-markets", help="The scored test forecasts: O/U 2.5 and AH (parquet)."
     ),
+    as_of_path: Path = typer.Option(
+        Path("data/interim/as_of.json"), "--as-of", help="The run's as_of (from ingest)."
+    ),
 ) -> None:
     """Score over/under 2.5 and Asian handicap against the closing line; fit the served model."""
     started = time.perf_counter()
@@ -40,7 +44,7 @@ def main(
     knobs = MarketsParams.model_validate(load_section(params, "markets") or {})
     n_test = int(load_section(params, "evaluate").get("test_seasons", 2))
     frame = pd.read_parquet(features)
-    as_of = str(data.as_of)
+    as_of = read_as_of(as_of_path).as_of.isoformat()
     seasons = find_test_seasons(frame, as_of, n_test)
     fetcher = Fetcher(cache, timeout_s=settings.http_timeout_s, retries=settings.http_retries)
     prices = read_goal_prices(data.football_data, fetcher, data.leagues, seasons)

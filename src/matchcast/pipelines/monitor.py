@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from matchcast.config import get_settings
+from matchcast.data.as_of import read_as_of
 from matchcast.data.params import load_section
 from matchcast.monitoring.run import MonitorParams, run_monitor
 
@@ -30,12 +31,13 @@ def main(
     drift_out: Annotated[Path, typer.Option(help="drift.json to write.")],
     drift_html: Annotated[Path, typer.Option(help="drift.html to write.")],
     live_quality_out: Annotated[Path, typer.Option(help="live_quality.json to write.")],
-    params: Annotated[Path, typer.Option(help="Params file (monitor, data.as_of).")] = Path(
-        "params.yaml"
-    ),
+    params: Annotated[Path, typer.Option(help="Params file (monitor).")] = Path("params.yaml"),
+    as_of_path: Annotated[
+        Path, typer.Option("--as-of", help="The run's as_of (from ingest).")
+    ] = Path("data/interim/as_of.json"),
 ) -> None:
     """Write the drift report and score the prediction log against the results."""
-    as_of = str(load_section(params, "data").get("as_of"))
+    as_of = read_as_of(as_of_path).as_of.isoformat()
     run_monitor(
         features,
         matches,

@@ -30,6 +30,7 @@ import typer
 from pydantic import BaseModel, ConfigDict
 
 from matchcast.config import get_settings
+from matchcast.data.as_of import read_as_of
 from matchcast.data.io import file_md5, write_json
 from matchcast.data.params import load_section
 from matchcast.models import registry
@@ -50,8 +51,9 @@ class RegisterParams(BaseModel):
 
 
 def main(
-    params: Path = typer.Option(
-        Path("params.yaml"), help="Params file (register:, model:, data.as_of)."
+    params: Path = typer.Option(Path("params.yaml"), help="Params file (register:, model:)."),
+    as_of_path: Path = typer.Option(
+        Path("data/interim/as_of.json"), "--as-of", help="The run's as_of (from ingest)."
     ),
     features: Path = typer.Option(..., help="Features parquet (refit data)."),
     matches: Path = typer.Option(..., help="Canonical match table (data version)."),
@@ -66,7 +68,7 @@ def main(
     started = time.perf_counter()
     settings = get_settings()
     reg = RegisterParams.model_validate(load_section(params, "register"))
-    as_of = str(load_section(params, "data").get("as_of", "2026-03-01"))
+    as_of = read_as_of(as_of_path).as_of.isoformat()
     tested: OutcomeModel = pickle.loads(model.read_bytes())
     data_version = file_md5(features)
     common_tags = {

@@ -1,7 +1,7 @@
 """DVC stage ``train``: tune on walk-forward folds, then one fit per test season.
 
 Tuning uses only the training period (every finished match before the test period, the
-last ``evaluate.test_seasons`` complete seasons before ``data.as_of``). With the tuned
+last ``evaluate.test_seasons`` complete seasons before the run's ``as_of``). With the tuned
 settings fixed, each test season gets a model fitted on every finished match before that
 season's first match (walk-forward); the first of them, fitted on the training period
 only, is also saved alone for the register stage.
@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 import typer
 
+from matchcast.data.as_of import read_as_of
 from matchcast.data.io import atomic_write, write_json
 from matchcast.data.params import load_section
 from matchcast.models.comparators import EvaluateParams
@@ -46,8 +47,9 @@ def save_model(model: OutcomeModel | dict[str, OutcomeModel], path: Path) -> Non
 
 
 def main(
-    params: Path = typer.Option(
-        Path("params.yaml"), help="Params file (model:, evaluate:, data.as_of)."
+    params: Path = typer.Option(Path("params.yaml"), help="Params file (model:, evaluate:)."),
+    as_of_path: Path = typer.Option(
+        Path("data/interim/as_of.json"), "--as-of", help="The run's as_of (from ingest)."
     ),
     features: Path = typer.Option(..., help="Features parquet."),
     out: Path = typer.Option(..., help="Model fitted before the test period (pickle)."),
@@ -59,7 +61,7 @@ def main(
     """Tune on walk-forward folds; fit once per test season on every season before it."""
     started = time.perf_counter()
     model_params, budget = load_model_params(params)
-    as_of = str(load_section(params, "data").get("as_of", "2026-03-01"))
+    as_of = read_as_of(as_of_path).as_of.isoformat()
     period = EvaluateParams.model_validate(load_section(params, "evaluate"))
     frame = pd.read_parquet(features)
     train, test, seasons = split_period(frame, as_of, period.test_seasons, period.test_from)

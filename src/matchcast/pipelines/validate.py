@@ -11,6 +11,7 @@ import pandas as pd
 import typer
 
 from matchcast.data import evidence
+from matchcast.data.as_of import read_as_of
 from matchcast.data.ingest import plan_sources
 from matchcast.data.params import load_data_params, load_section
 from matchcast.data.publish import csv_writer, json_writer, parquet_writer, publish_together
@@ -21,7 +22,10 @@ logger = logging.getLogger(__name__)
 
 
 def main(
-    params: Path = typer.Option(Path("params.yaml"), help="Params file (data.as_of, validate:)."),
+    params: Path = typer.Option(Path("params.yaml"), help="Params file (validate:)."),
+    as_of_path: Path = typer.Option(
+        Path("data/interim/as_of.json"), "--as-of", help="The run's as_of (from ingest)."
+    ),
     raw: Path = typer.Option(..., help="Parsed rows from the ingest stage (parquet)."),
     ingest_quarantine: Path = typer.Option(..., help="Rows the parser repaired (CSV)."),
     out: Path = typer.Option(..., help="The published match table (parquet)."),
@@ -37,7 +41,8 @@ def main(
     report as ``<name>.failed.<ext>`` beside them (ADR-0011).
     """
     started = time.perf_counter()
-    data_params = load_data_params(params)
+    as_of = read_as_of(as_of_path).as_of
+    data_params = load_data_params(params).at(as_of)
     section = load_section(params, "validate")
     max_share = float(section.get("max_bad_row_share", 0.005))
     accept_shrink = bool(section.get("accept_shrink", False))
@@ -46,7 +51,7 @@ def main(
         result = validate_matches(
             pd.read_parquet(raw),
             issues,
-            data_params.as_of,
+            as_of,
             max_share,
             previous_rows=previous_rows_per_file(report),
             accept_shrink=accept_shrink,
@@ -60,7 +65,7 @@ def main(
             error.quarantine,
             quarantine,
             report,
-            data_params.as_of,
+            as_of,
             {"rows_per_file": error.rows_per_file},
         )
         logger.error(

@@ -87,8 +87,9 @@ class JobClient:
         Args:
             name: Job name.
             params: The job's arguments.
-            request_id: Id of the HTTP request that submitted it: logged with the job id
-                here, and sent in the Celery message's headers.
+            request_id: Id of the HTTP request that submitted it: stored with the job,
+                logged with the job id here and by the worker, and sent in the Celery
+                message's headers.
 
         Raises:
             KeyError: Unknown job name.
@@ -98,7 +99,9 @@ class JobClient:
         if name not in JOB_NAMES:
             raise KeyError(name)
         try:
-            record = records.create_job(self.engine, name, params, self.config.runner)
+            record = records.create_job(
+                self.engine, name, params, self.config.runner, request_id=request_id
+            )
         except DBAPIError as error:
             raise StoreUnavailable(_store_error(error)) from error
         logger.info(

@@ -105,7 +105,14 @@ def _run_one(settings: Settings, engine: Engine, me: str) -> bool:
         final=record.attempts > settings.job_max_retries,
         retries_so_far=record.attempts - 1,
     )
-    logger.info("running job %s %s (attempt %d)", record.name, record.job_id, record.attempts)
+    logger.info(
+        "running job %s %s (attempt %d, request %s)",
+        record.name,
+        record.job_id,
+        record.attempts,
+        record.request_id,
+        extra={"job_id": record.job_id, "request_id": record.request_id},
+    )
     try:
         run_attempt(attempt, settings, engine, me, claimed=True)
     except (TransientJobError, PermanentJobError) as error:

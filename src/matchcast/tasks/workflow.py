@@ -8,15 +8,15 @@ the champion already registered, without retraining; ``pipeline`` runs ``dvc rep
 thing that decides what is stale and what is cached, so every run is versioned by
 ``dvc.lock``. ``reload`` asks a running API to swap in the new files.
 
-Steps take an optional ``as_of``: the information cut-off written to ``data.as_of`` in the
-project's ``params.yaml`` before the stages run (a replay moves it forward month by month;
-DVC sees the parameter change like any other edit).
+Steps take an optional ``as_of``: the day the run treats as today. The step reads the
+clock once (``data.clock.today()``, or that day) and hands it to every stage it starts as
+``MATCHCAST_TODAY``; with ``data.as_of: today`` the ingest stage resolves the run's cut-off
+from it (ADR-0013). Nobody edits ``params.yaml``: a daily run moves forward by itself.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import logging
 import os
 import socket
@@ -31,10 +31,9 @@ from typing import Annotated, Any
 import httpx
 import typer
 import yaml
-from ruamel.yaml import YAML
 
 from matchcast.config import get_settings
-from matchcast.data.io import atomic_write_bytes
+from matchcast.data import clock
 from matchcast.tasks.errors import LockHeld, WorkflowError
 from matchcast.tasks.lock import lock_url, project_lock
 
@@ -47,6 +46,9 @@ STEPS: dict[str, tuple[str, ...] | None] = {
     "features": ("features",),
     "batch-inference": ("features", "batch_inference"),
     "monitor": ("monitor",),
+    # One day of operation in one DVC run: refresh, validate, store, features, forecast,
+    # monitor (the champion stays; follow with `reload`).
+    "daily": ("ingest", "validate", "store", "features", "batch_inference", "monitor"),
     "train": ("features", "train"),
     "evaluate": ("evaluate", "markets"),  # markets: the scoreline model batch_inference reads
     "register": ("register",),
@@ -99,28 +101,6 @@ def declared_outputs(project_dir: Path) -> list[Path]:
                 name = next(iter(entry)) if isinstance(entry, dict) else entry
                 paths.append(project_dir / str(name))
     return paths
-
-
-def set_as_of(params_path: Path, as_of: dt.date) -> bool:
-    """Write ``data.as_of`` into a params file, keeping its comments; atomic.
-
-    Returns:
-        True when the value changed (False: it already was ``as_of``).
-    """
-    rt = YAML()
-    rt.preserve_quotes = True
-    document = rt.load(params_path.read_text())
-    data = document.get("data")
-    if data is None:
-        raise WorkflowError(f"{params_path} has no data section")
-    value = as_of.isoformat()
-    if str(data.get("as_of")) == value:
-        return False
-    data["as_of"] = value
-    buffer = io.StringIO()
-    rt.dump(document, buffer)
-    atomic_write_bytes(params_path, buffer.getvalue().encode())
-    return True
 
 
 def _environment(extra: Mapping[str, str] | None) -> dict[str, str]:
@@ -186,7 +166,7 @@ def run_step(
     Args:
         step: One of ``STEP_NAMES``.
         project_dir: The project folder; default ``MATCHCAST_PROJECT_DIR`` (else the cwd).
-        as_of: Information cut-off to write into ``params.yaml`` first.
+        as_of: The day the stages treat as today (default: the clock's today).
         env: Extra environment for the stage commands.
 
     Returns:
@@ -210,15 +190,14 @@ def run_step(
     missing = [s for s in stages or () if s not in declared]
     if missing:
         raise WorkflowError(f"step {step!r} needs stage(s) {missing} missing from dvc.yaml")
-    if as_of is not None and set_as_of(folder / "params.yaml", as_of):
-        logger.info("data.as_of set to %s in %s", as_of, folder / "params.yaml")
+    day = as_of or clock.today()
     args = ["repro"] if stages is None else ["repro", "--single-item", *stages]
-    stdout = run_dvc(folder, args, env)
+    stdout = run_dvc(folder, args, {**(env or {}), clock.TODAY_ENV: day.isoformat()})
     ran, skipped = _parse_dvc_output(stdout)
     return StepResult(
         step=step,
         project_dir=str(folder),
-        as_of=None if as_of is None else as_of.isoformat(),
+        as_of=day.isoformat(),
         stages=list(stages or declared),
         ran=ran,
         skipped=skipped,
@@ -234,7 +213,9 @@ def main(
     ] = None,
     as_of: Annotated[
         dt.datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], help="Set data.as_of in params.yaml first."),
+        typer.Option(
+            formats=["%Y-%m-%d"], help="Run as if today were this day (default: the clock)."
+        ),
     ] = None,
 ) -> None:
     """Run an operational step (a group of DVC stages, the whole pipeline, or an API reload).

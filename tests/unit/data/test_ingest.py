@@ -87,7 +87,7 @@ def test_plan_for_a_url_base_and_the_optional_sources(archive: Path) -> None:
     assert [(s.kind, s.location, s.required) for s in plan] == [
         ("division", "https://www.football-data.co.uk/mmz4281/2425/E0.csv", False),
         ("extra", "https://www.football-data.co.uk/new/ARG.csv", True),
-        ("fixtures", "https://www.football-data.co.uk/fixtures.csv", True),
+        ("fixtures", "https://www.football-data.co.uk/fixtures.csv", False),
         ("generic", "/data/mls.csv", True),
     ]
 

@@ -21,7 +21,14 @@ def test_defaults_cover_the_seventeen_archive_divisions() -> None:
     params = DataParams()
     assert params.leagues == ARCHIVE_DIVISIONS
     assert len(set(params.leagues)) == 17
-    assert params.as_of == dt.date(2026, 3, 1)
+    assert params.as_of == "today"
+    assert params.replay_as_of == dt.date(2026, 3, 1)
+
+
+def test_today_must_be_resolved_before_the_current_season_is_known() -> None:
+    with pytest.raises(ValueError, match=r"data\.as_of is 'today': resolve it"):
+        DataParams().current_season()
+    assert DataParams().at(dt.date(2026, 12, 3)).current_season() == "2026-27"
 
 
 def test_current_season_switches_in_july() -> None:
@@ -97,7 +104,8 @@ def test_load_from_yaml_and_the_env_override_wins(tmp_path: Path) -> None:
 def test_the_repository_params_file_is_valid() -> None:
     path = Path(__file__).resolve().parents[3] / "params.yaml"
     params = load_data_params(path)
-    assert params.season_labels()[0] == "2000-01"
+    assert params.as_of == "today" and params.fixtures is True
+    assert params.at(params.replay_as_of).season_labels()[0] == "2000-01"
     assert set(params.leagues) == set(ARCHIVE_DIVISIONS)
 
 

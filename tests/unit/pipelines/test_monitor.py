@@ -17,6 +17,7 @@ from matchcast.cli import app
 from matchcast.config import get_settings
 from matchcast.data import columns as C
 from matchcast.data import store
+from matchcast.data.as_of import AsOf, write_as_of
 from matchcast.data.ingest import ingest
 from matchcast.data.params import DataParams, SeasonRange
 from matchcast.data.sources.fetch import Fetcher
@@ -61,9 +62,8 @@ def inputs(shared_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
         columns=dict(zip(ELO, PROBS, strict=True))
     ).to_parquet(work / "test_predictions.parquet")
     all_params = yaml.safe_load((REPO / "params.yaml").read_text())
-    (work / "params.yaml").write_text(
-        yaml.safe_dump({"data": {"as_of": AS_OF.isoformat()}, "monitor": all_params["monitor"]})
-    )
+    (work / "params.yaml").write_text(yaml.safe_dump({"monitor": all_params["monitor"]}))
+    write_as_of(AsOf("replay", AS_OF, "pinned by the test"), work / "as_of.json")
     return work
 
 
@@ -94,6 +94,7 @@ def run_stage(work: Path, out: Path, database_url: str, monkeypatch: pytest.Monk
             [
                 "monitor",
                 "--params", str(work / "params.yaml"),
+                "--as-of", str(work / "as_of.json"),
                 "--features", str(work / "features.parquet"),
                 "--matches", str(work / "matches.parquet"),
                 "--predictions", str(work / "predictions.parquet"),

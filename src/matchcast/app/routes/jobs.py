@@ -52,6 +52,7 @@ def _status(record: JobRecord) -> JobStatus:
         attempts=record.attempts,
         result=record.result,
         error=record.error,
+        request_id=record.request_id,
     )
 
 

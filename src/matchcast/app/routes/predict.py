@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.types import Scope
 
 from matchcast.app.predictions import Entry, etag_of
@@ -146,6 +146,8 @@ IF_NONE_MATCH_DOC = {
     summary="Forecast of one match",
     responses={
         304: {"description": "Not modified: If-None-Match matched the current ETag."},
+        308: {"description": "The match moved (postponed): Location names its current id."},
+        410: {"model": ErrorDetail, "description": "The fixture was withdrawn."},
         404: {"model": ErrorDetail, "description": "Unknown match, or a match without a forecast."},
         422: {
             "description": "Malformed match id, If-None-Match or markets (FastAPI's "
@@ -186,6 +188,9 @@ async def get_prediction(request: Request) -> Response:
         finished = state.finished
         entry = None if finished is None else finished.entries.get(match_id)
         if entry is None:
+            moved = state.moved.get(match_id)
+            if moved is not None:
+                return _moved(request, moved)
             raise HTTPException(status.HTTP_404_NOT_FOUND, missing_detail(state, match_id))
     metrics = runtime.metrics
     metrics.predictions_served.inc()
@@ -206,6 +211,19 @@ async def get_prediction(request: Request) -> Response:
         elif cached == "miss":
             cache.put_later(key, entry.etag, entry.body)
     return PrebuiltResponse(body, list(entry.raw_headers))
+
+
+def _moved(request: Request, moved: tuple[str | None, str]) -> Response:
+    """308 to the id that now carries the match, or 410 for a withdrawn fixture (ADR-0012)."""
+    new_id, detail = moved
+    if new_id is None:
+        raise HTTPException(status.HTTP_410_GONE, detail)
+    location = str(request.url.replace(path=f"/predict/{new_id}"))
+    return JSONResponse(
+        {"detail": detail, "moved_to": new_id},
+        status_code=status.HTTP_308_PERMANENT_REDIRECT,
+        headers={"Location": location},
+    )
 
 
 def _selected(entry: Entry, markets: tuple[str, ...], if_none_match: str | None) -> Response:

@@ -261,15 +261,16 @@ async function loadMatches() {
   document.body.dataset.matchesLoaded = String(generation);
 }
 
+// The first screen: the upcoming matches of the forecast horizon, with their forecasts.
 function defaultDates() {
   if (!state.asOf) return;
-  $("from").value = shiftDay(state.asOf, -7);
+  $("from").value = state.asOf;
   $("to").value = shiftDay(state.asOf, 14);
 }
 
 async function initMatches() {
   $("filters").addEventListener("submit", (event) => { event.preventDefault(); state.offset = 0; loadMatches(); });
-  $("reset").addEventListener("click", () => { $("league").value = ""; $("status").value = ""; defaultDates(); state.offset = 0; loadMatches(); });
+  $("reset").addEventListener("click", () => { $("league").value = ""; $("status").value = "scheduled"; defaultDates(); state.offset = 0; loadMatches(); });
   $("prev").addEventListener("click", () => { state.offset = Math.max(0, state.offset - PAGE_SIZE); loadMatches(); });
   $("next").addEventListener("click", () => { if (state.offset + PAGE_SIZE < state.total) { state.offset += PAGE_SIZE; loadMatches(); } });
   const query = new URLSearchParams(location.search);
@@ -286,6 +287,13 @@ async function initMatches() {
     const when = forecastsAsOf ? ` · forecasts as of ${forecastsAsOf}`
       : m.trained_through ? ` · trained through ${m.trained_through}` : "";
     $("model-badge").textContent = `${m.name} v${m.version} @${m.alias}${when}`;
+    if (m.as_of) {
+      const mode = $("mode-badge");
+      mode.textContent = m.as_of.mode === "live" ? `live · ${m.as_of.as_of}` : `replay of ${m.as_of.as_of}`;
+      mode.title = m.as_of.reason;
+      mode.dataset.mode = m.as_of.mode;
+      mode.hidden = false;
+    }
   }).catch((err) => { $("model-badge").textContent = `model unavailable: ${err.message}`; });
   if (!(query.has("from") || query.has("to"))) { await model; defaultDates(); }
   for (const id of ["status", "from", "to"]) if (query.has(id)) $(id).value = query.get(id);

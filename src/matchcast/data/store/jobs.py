@@ -50,6 +50,7 @@ class JobRecord:
     worker: str | None
     heartbeat_at: dt.datetime | None
     not_before: dt.datetime | None
+    request_id: str | None = None
 
     @property
     def finished(self) -> bool:
@@ -85,11 +86,17 @@ def _record(row: RowMapping) -> JobRecord:
         worker=row["worker"],
         heartbeat_at=_aware(row["heartbeat_at"]),
         not_before=_aware(row["not_before"]),
+        request_id=row["request_id"],
     )
 
 
 def create_job(
-    engine: Engine, name: str, params: Mapping[str, Any], runner: str, job_id: str | None = None
+    engine: Engine,
+    name: str,
+    params: Mapping[str, Any],
+    runner: str,
+    job_id: str | None = None,
+    request_id: str | None = None,
 ) -> JobRecord:
     """Insert a new job in state ``queued``.
 
@@ -99,6 +106,7 @@ def create_job(
         params: JSON-ready job arguments (e.g. ``{"as_of": "2025-10-01"}``).
         runner: ``celery`` or ``local`` (the local worker only claims ``local`` jobs).
         job_id: Id to use; default a new UUID4.
+        request_id: Id of the HTTP request that submitted it (kept with the job).
 
     Returns:
         The stored record.
@@ -116,6 +124,7 @@ def create_job(
                 params=json.dumps(dict(params), sort_keys=True),
                 submitted_at=now_utc(),
                 attempts=0,
+                request_id=request_id,
             )
         )
     record = get_job(engine, job_id)

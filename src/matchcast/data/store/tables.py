@@ -154,6 +154,7 @@ JOBS = sa.Table(
     sa.Column("worker", sa.String(255), nullable=True),
     sa.Column("heartbeat_at", _TS, nullable=True),
     sa.Column("not_before", _TS, nullable=True),
+    sa.Column("request_id", sa.String(64), nullable=True),  # X-Request-ID (migration 0004)
     sa.Index("ix_jobs_state_runner", "state", "runner"),
 )
 
