@@ -59,7 +59,15 @@ def main() -> None:
     shutil.copy(ROOT / "dvc.yaml", work / "dvc.yaml")
     shutil.copy(ROOT / ".dvcignore", work / ".dvcignore")
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    params["data"].update({"leagues": [], "seasons": "all", "generic": [str(work / "results.csv")]})
+    params["data"].update(
+        {
+            "leagues": [],
+            "seasons": "all",
+            "generic": [str(work / "results.csv")],
+            "fixtures": False,
+            "as_of": "2026-03-01",
+        }
+    )
     (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     if not (work / "src").exists():
         (work / "src").symlink_to(ROOT / "src", target_is_directory=True)

@@ -8,6 +8,7 @@ others. The full pipeline on the four together is measured in docs/benchmarks.md
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -38,7 +39,12 @@ def test_extra_leagues_validate_and_have_per_league_test_seasons(
     if not (shared_archive / "new" / "BRA.csv").is_file():
         pytest.skip("the archive has no extra-leagues files")
     params = DataParams(
-        football_data=str(shared_archive), leagues=[], extra_leagues=list(countries), seasons="all"
+        football_data=str(shared_archive),
+        leagues=[],
+        extra_leagues=list(countries),
+        seasons="all",
+        fixtures=False,
+        as_of=dt.date(2026, 3, 1),
     )
     ingested = ingest(params, Fetcher(cache))
     validated = validate_matches(ingested.matches, ingested.issues, params.as_of, MAX_BAD_ROW_SHARE)

@@ -35,7 +35,15 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copy(REPO / "dvc.yaml", work / "dvc.yaml")
     shutil.copy(REPO / ".dvcignore", work / ".dvcignore")
     params = yaml.safe_load((REPO / "params.yaml").read_text())
-    params["data"].update({"leagues": [], "seasons": "all", "generic": [str(work / "results.csv")]})
+    params["data"].update(
+        {
+            "leagues": [],
+            "seasons": "all",
+            "generic": [str(work / "results.csv")],
+            "fixtures": False,
+            "as_of": "2026-03-01",
+        }
+    )
     params["model"]["tuning"].update({"n_trials": 2, "timeout_s": 20})
     params["model"]["lightgbm"]["max_rounds"] = 200
     # ~1,400 test matches: the ECE of 10 bins carries ~0.03 of sampling noise at this size.
