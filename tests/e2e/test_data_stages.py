@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from matchcast.cli import COMMANDS, app
+from matchcast.cli import COMMANDS, app, main
 from matchcast.config import get_settings
 from matchcast.data import columns as c
 from matchcast.data.contracts import MATCH_TABLE
@@ -61,6 +61,7 @@ def run_ingest(runner: CliRunner, params: Path, work: Path) -> None:
             f"--out={work / 'data/interim/raw_matches.parquet'}",
             f"--quarantine={work / 'data/quarantine/ingest.csv'}",
             f"--report={work / 'reports/ingest.json'}",
+            f"--as-of-out={work / 'data/interim/as_of.json'}",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -75,6 +76,7 @@ def validate_args(params: Path, work: Path) -> list[str]:
         f"--out={work / 'data/interim/matches.parquet'}",
         f"--quarantine={work / 'data/quarantine/validation.csv'}",
         f"--report={work / 'reports/validation.json'}",
+        f"--as-of={work / 'data/interim/as_of.json'}",
     ]
 
 
@@ -156,5 +158,6 @@ def test_help_of_every_command() -> None:
 
 
 def test_console_script_points_at_the_app() -> None:
+    # main runs the typer app with one-line errors for expected failures (issue 10, item 8)
     (script,) = [ep for ep in entry_points(group="console_scripts") if ep.name == "matchcast"]
-    assert script.load() is app
+    assert script.load() is main
