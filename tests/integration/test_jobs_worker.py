@@ -33,6 +33,7 @@ from fastapi.testclient import TestClient
 from matchcast.app.main import create_app
 from matchcast.app.runtime import ServeConfig
 from matchcast.app.state import ServingFiles
+from matchcast.data.as_of import read_as_of
 from matchcast.data.io import file_md5
 from matchcast.tasks.celery_config import CeleryConfig, default_result_backend
 from matchcast.tasks.client import JobsConfig
@@ -56,8 +57,15 @@ def make_project(root: Path, archive: Path) -> Path:
     shutil.copy(REPO / "dvc.yaml", project / "dvc.yaml")
     shutil.copy(REPO / ".dvcignore", project / ".dvcignore")
     params = yaml.safe_load((REPO / "params.yaml").read_text())
+    # Live against the archive: a job's day (its as_of) becomes the run's cut-off; a run
+    # without one replays at 2025-10-01 (the archive lists nothing after today).
     params["data"].update(
-        {"leagues": ["E0"], "seasons": {"first": "2024-25", "last": None}, "as_of": "2025-10-01"}
+        {
+            "leagues": ["E0"],
+            "seasons": {"first": "2024-25", "last": None},
+            "as_of": "today",
+            "replay_as_of": "2025-10-01",
+        }
     )
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     (project / "src").symlink_to(REPO / "src", target_is_directory=True)
@@ -322,7 +330,13 @@ def test_celery_worker_runs_retries_and_survives_being_killed(
     lock = yaml.safe_load((project / "dvc.lock").read_text())["stages"]
     recorded = {out["path"]: out["md5"] for stage in STAGES for out in lock[stage]["outs"]}
     assert recorded == {name: output_state(project)[name] for name in recorded}
-    assert "2025-11-01" in (project / "params.yaml").read_text()
+    assert_ran_as_of(project, dt.date(2025, 11, 1))
+
+
+def assert_ran_as_of(project: Path, day: dt.date) -> None:
+    """The job's day reached its stages (as_of.json), and params.yaml was left alone."""
+    assert read_as_of(project / "data/interim/as_of.json").as_of == day
+    assert yaml.safe_load((project / "params.yaml").read_text())["data"]["as_of"] == "today"
 
 
 def test_local_worker_runs_a_job_without_a_broker(
@@ -346,4 +360,4 @@ def test_local_worker_runs_a_job_without_a_broker(
     assert body["attempts"] == 2
     check_timestamps(body)
     assert (project / "data/interim/matches.parquet").is_file()
-    assert "2025-11-01" in (project / "params.yaml").read_text()
+    assert_ran_as_of(project, dt.date(2025, 11, 1))

@@ -385,8 +385,8 @@ class JobRequest(BaseModel):
 
     as_of: dt.date | None = Field(
         default=None,
-        description="The day the job runs as (YYYY-MM-DD, 1990-01-01 to 2099-12-31): its "
-        "stages resolve as_of for that day instead of today.",
+        description="The day the job runs as (YYYY-MM-DD, 1990-01-01 to 2099-12-31): with "
+        "data.as_of: today its stages take that day as today.",
         examples=["2025-10-01"],
         json_schema_extra={"pattern": AS_OF_PATTERN},
     )
