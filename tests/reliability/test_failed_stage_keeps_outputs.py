@@ -135,7 +135,7 @@ def run_stages(archive: Path, tmp_path: Path) -> tuple[int, Path]:
         [
             "ingest", f"--params={params}", f"--cache={work / 'raw'}",
             f"--out={work / 'raw.parquet'}", f"--quarantine={work / 'ingest.csv'}",
-            f"--report={work / 'ingest.json'}",
+            f"--report={work / 'ingest.json'}", f"--as-of-out={work / 'as_of.json'}",
         ],
         env={"MATCHCAST_FOOTBALL_DATA": str(archive)},
     )  # fmt: skip
@@ -147,6 +147,7 @@ def run_stages(archive: Path, tmp_path: Path) -> tuple[int, Path]:
             "validate", f"--params={params}", f"--raw={work / 'raw.parquet'}",
             f"--ingest-quarantine={work / 'ingest.csv'}", f"--out={work / 'matches.parquet'}",
             f"--quarantine={work / 'validation.csv'}", f"--report={work / 'validation.json'}",
+            f"--as-of={work / 'as_of.json'}",
         ],
     )  # fmt: skip
     return validate.exit_code, work
@@ -197,7 +198,7 @@ def test_a_bad_row_gate_names_the_evidence_and_the_top_reasons(
         [
             "ingest", f"--params={params}", f"--cache={work / 'raw'}",
             f"--out={work / 'raw.parquet'}", f"--quarantine={work / 'ingest.csv'}",
-            f"--report={work / 'ingest.json'}",
+            f"--report={work / 'ingest.json'}", f"--as-of-out={work / 'as_of.json'}",
         ],
         env={"MATCHCAST_FOOTBALL_DATA": str(archive)},
     )  # fmt: skip
@@ -207,6 +208,7 @@ def test_a_bad_row_gate_names_the_evidence_and_the_top_reasons(
         "validate", f"--params={params}", f"--raw={work / 'raw.parquet'}",
         f"--ingest-quarantine={work / 'ingest.csv'}", f"--out={work / 'matches.parquet'}",
         f"--quarantine={work / 'validation.csv'}", f"--report={work / 'validation.json'}",
+        f"--as-of={work / 'as_of.json'}",
     ]  # fmt: skip
     result = runner.invoke(app, args)
     assert result.exit_code == 1
