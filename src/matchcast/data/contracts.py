@@ -42,6 +42,24 @@ STAT_BOUNDS: dict[str, float] = {
 }
 
 
+def _season_column() -> pa.Column:
+    # Nullable so that a missing label fails its own check (a row reason the quarantine
+    # names), not the column's null check.
+    return pa.Column(
+        str,
+        [
+            pa.Check(
+                lambda season: season.notna(),
+                ignore_na=False,
+                name="season_label",
+                error="season label missing or not understood",
+            ),
+            pa.Check.str_matches(SEASON_PATTERN),
+        ],
+        nullable=True,
+    )
+
+
 def _goals_column() -> pa.Column:
     return pa.Column(
         float,
@@ -117,19 +135,7 @@ def row_contract(as_of: dt.date) -> pa.DataFrameSchema:
     columns: dict[str, pa.Column] = {
         c.MATCH_ID: pa.Column(str, pa.Check.str_matches(MATCH_ID_PATTERN), nullable=False),
         c.LEAGUE: pa.Column(str, nullable=False),
-        c.SEASON: pa.Column(
-            str,
-            [
-                pa.Check(
-                    lambda season: season.notna(),
-                    ignore_na=False,
-                    name="season_label",
-                    error="season label missing or not understood",
-                ),
-                pa.Check.str_matches(SEASON_PATTERN),
-            ],
-            nullable=True,
-        ),
+        c.SEASON: _season_column(),
         c.DATE: pa.Column("datetime64[ns]", nullable=False),
         c.HOME_ID: pa.Column(str, nullable=False),
         c.AWAY_ID: pa.Column(str, nullable=False),
@@ -181,19 +187,7 @@ MATCH_TABLE = pa.DataFrameSchema(
             str, pa.Check.str_matches(MATCH_ID_PATTERN), unique=True, nullable=False
         ),
         c.LEAGUE: pa.Column(str, nullable=False),
-        c.SEASON: pa.Column(
-            str,
-            [
-                pa.Check(
-                    lambda season: season.notna(),
-                    ignore_na=False,
-                    name="season_label",
-                    error="season label missing or not understood",
-                ),
-                pa.Check.str_matches(SEASON_PATTERN),
-            ],
-            nullable=True,
-        ),
+        c.SEASON: _season_column(),
         c.DATE: pa.Column("datetime64[ns]", nullable=False),
         c.KICKOFF: pa.Column(pd.DatetimeTZDtype(tz="UTC"), nullable=False),
         c.TIME_KNOWN: pa.Column(bool),
