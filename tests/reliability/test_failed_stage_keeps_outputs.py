@@ -119,12 +119,12 @@ def test_a_failed_gate_keeps_the_published_set_and_writes_the_evidence(project: 
     assert "changed" not in status
 
 
-def run_stages(archive: Path, tmp_path: Path) -> tuple[int, Path]:
+def run_stages(archive: Path, tmp_path: Path, first_season: str = "2024-25") -> tuple[int, Path]:
     """ingest then validate through the CLI as dvc.yaml calls them; validate's exit code."""
     params = tmp_path / "params.yaml"
     params.write_text(
         f"data:\n  football_data: {archive}\n  leagues: [E0]\n"
-        "  seasons: {first: 2024-25, last: 2025-26}\n  as_of: '2026-03-01'\n"
+        f"  seasons: {{first: {first_season}, last: 2025-26}}\n  as_of: '2026-03-01'\n"
         "validate:\n  max_bad_row_share: 0.005\n"
     )
     work = tmp_path / "work"
@@ -184,34 +184,8 @@ def test_a_bad_row_gate_names_the_evidence_and_the_top_reasons(
         fields[5:8] = [b"", b"", b""]
         lines[at] = b",".join(fields)
     target.write_bytes(b"\n".join(lines))
-    params = tmp_path / "params.yaml"
-    params.write_text(
-        f"data:\n  football_data: {archive}\n  leagues: [E0]\n"
-        "  seasons: {first: 2025-26, last: 2025-26}\n  as_of: '2026-03-01'\n"
-        "validate:\n  max_bad_row_share: 0.005\n"
-    )
-    work = tmp_path / "work"
-    runner = CliRunner()
-    get_settings.cache_clear()  # the settings are read once per process: read this env
-    ingest = runner.invoke(
-        app,
-        [
-            "ingest", f"--params={params}", f"--cache={work / 'raw'}",
-            f"--out={work / 'raw.parquet'}", f"--quarantine={work / 'ingest.csv'}",
-            f"--report={work / 'ingest.json'}", f"--as-of-out={work / 'as_of.json'}",
-        ],
-        env={"MATCHCAST_FOOTBALL_DATA": str(archive)},
-    )  # fmt: skip
-    get_settings.cache_clear()
-    assert ingest.exit_code == 0, ingest.output
-    args = [
-        "validate", f"--params={params}", f"--raw={work / 'raw.parquet'}",
-        f"--ingest-quarantine={work / 'ingest.csv'}", f"--out={work / 'matches.parquet'}",
-        f"--quarantine={work / 'validation.csv'}", f"--report={work / 'validation.json'}",
-        f"--as-of={work / 'as_of.json'}",
-    ]  # fmt: skip
-    result = runner.invoke(app, args)
-    assert result.exit_code == 1
+    code, work = run_stages(archive, tmp_path, first_season="2025-26")
+    assert code == 1
     message = " ".join(r.getMessage() for r in caplog.records if r.levelname == "ERROR")
     assert f"{E0_2526} 5/380 (1.32%)" in message
     assert str(work / "validation.failed.csv") in message
