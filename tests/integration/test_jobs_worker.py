@@ -283,8 +283,9 @@ def test_celery_worker_runs_retries_and_survives_being_killed(
             assert body["attempts"] == 1
         body, later = poll(client, url, lambda b: b["state"] == "succeeded")
         seen += later[1:]
-        assert seen[0] == "queued" and seen[-1] == "succeeded"
-        assert "retrying" in seen and "running" in seen
+        # submit() saw "queued"; a worker may claim the job before the first poll.
+        assert seen[-1] == "succeeded" and "running" in seen
+        assert seen.index("retrying") < len(seen) - 1
         assert body["attempts"] == 2
         assert body["error"] is None
         check_timestamps(body)
@@ -356,7 +357,9 @@ def test_local_worker_runs_a_job_without_a_broker(
             assert "held-by-the-test" in body["error"]
         body, later = poll(client, url, lambda b: b["state"] == "succeeded")
         seen += later[1:]
-    assert seen[0] == "queued" and seen[-1] == "succeeded" and "running" in seen
+    # submit() saw "queued"; the worker may claim the job before the first poll.
+    assert seen[-1] == "succeeded" and "running" in seen
+    assert seen.index("retrying") < len(seen) - 1
     assert body["attempts"] == 2
     check_timestamps(body)
     assert (project / "data/interim/matches.parquet").is_file()
