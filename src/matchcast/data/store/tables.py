@@ -169,3 +169,26 @@ WORKERS = sa.Table(
     sa.Column("stopped_at", _TS, nullable=True),
     sa.Column("stop_reason", sa.Text, nullable=True),
 )
+
+# Published forecast batches (migration 0005): one row per batch, its files beside it. A
+# batch and its files are inserted in one transaction, so a reader sees all of them or none.
+FORECAST_BATCHES = sa.Table(
+    "forecast_batches",
+    METADATA,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model_version", sa.String(64), nullable=False),
+    sa.Column("published_at", _TS, nullable=False),
+)
+FORECAST_BATCH_FILES = sa.Table(
+    "forecast_batch_files",
+    METADATA,
+    sa.Column(
+        "version",
+        sa.Integer,
+        sa.ForeignKey("forecast_batches.version", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("name", sa.String(64), primary_key=True),  # predictions.parquet, model.json ...
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("md5", sa.String(32), nullable=False),
+)
