@@ -92,4 +92,4 @@ cluster-down:
 
 # Chaos tests on a cluster of their own: up, tests, down (also after a failure).
 cluster-test: setup
-	@$(BIN)/pytest -q -p no:cacheprovider tests/cluster
+	@MATCHCAST_CLUSTER_TESTS=1 $(BIN)/pytest -q -p no:cacheprovider tests/cluster

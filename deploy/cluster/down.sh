@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Remove everything up.sh made: its processes (by their recorded ids), namespaces, veths,
-# bridge and $CLUSTER_DIR. Safe to run twice, or after a half-finished up.sh.
+# bridge and $CLUSTER_DIR (and its database with CLUSTER_DROP_DB=true). Safe to run twice, or after a half-finished up.sh.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=env.sh
@@ -24,6 +24,10 @@ for host in "${CLUSTER_HOSTS[@]}"; do
   ip netns del "$host" 2>/dev/null
 done
 ip link del "$CLUSTER_BRIDGE" 2>/dev/null
+# The store outlives the cluster (its batches are the deployment's state) unless asked.
+if [ "${CLUSTER_DROP_DB:-false}" = true ]; then
+  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS \"$CLUSTER_DB\" WITH (FORCE)" >/dev/null
+fi
 rm -rf "$CLUSTER_DIR"
 echo "cluster: down"
 exit 0

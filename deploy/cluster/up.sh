@@ -35,13 +35,19 @@ failed() {
   "$here/down.sh"
 }
 trap failed ERR
-mkdir -p "$CLUSTER_DIR/pids" "$CLUSTER_DIR/logs"
+mkdir -p "$CLUSTER_DIR/pids" "$CLUSTER_DIR/logs" "$CLUSTER_DIR/run"
 
-# Start "$@" in its own session (pid = process group id) and record it as $1's pidfile.
+# Write "$@" as $CLUSTER_DIR/run/$1 (so that ctl.sh can restart it) and start it in its
+# own session (pid = process group id), recorded in $CLUSTER_DIR/pids/$1.pid.
 start() {
   local name=$1; shift
-  setsid "$@" >"$CLUSTER_DIR/logs/$name.log" 2>&1 < /dev/null &
-  echo $! > "$CLUSTER_DIR/pids/$name.pid"
+  {
+    echo '#!/usr/bin/env bash'
+    echo "if [ -f $CLUSTER_DIR/cluster.env ]; then set -a; source $CLUSTER_DIR/cluster.env; set +a; fi"
+    printf 'exec'; printf ' %q' "$@"; echo
+  } > "$CLUSTER_DIR/run/$name"
+  chmod +x "$CLUSTER_DIR/run/$name"
+  "$here/ctl.sh" start "$name"
 }
 wait_http() {  # url tries(0.2 s each)
   for _ in $(seq "${2:-300}"); do
