@@ -8,6 +8,7 @@
 : "${CLUSTER_REDIS_DB:=9}"
 : "${CLUSTER_API_WORKERS:=1}"                   # uvicorn workers per API replica
 : "${CLUSTER_LB_PORT:=8080}"
+# CLUSTER_PROJECT_DIR: the DVC project jobs run in (default: this checkout)
 : "${CLUSTER_API_PORT:=8000}"
 HOST_ADDR="$CLUSTER_NET.1"                       # the root namespace on the bridge
 declare -A CLUSTER_ADDR=(

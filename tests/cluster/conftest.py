@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from tests.cluster.harness import Cluster
 from tests.conftest import IN_CI, REPO_ROOT, require_service
+from tests.integration.test_jobs_worker import make_project
 
 DEPLOY = REPO_ROOT / "deploy" / "cluster"
 
@@ -24,8 +25,9 @@ if os.environ.get("MATCHCAST_CLUSTER_TESTS") != "1":
 
 
 @pytest.fixture(scope="session")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    """A running cluster serving a first forecast batch (model version 1)."""
+def cluster(tmp_path_factory: pytest.TempPathFactory, shared_archive: Path) -> Iterator[Cluster]:
+    """A running cluster serving a first forecast batch (model version 1); its workers run
+    jobs in a scratch DVC project (one division, two seasons of the shared archive)."""
     missing = [tool for tool in ("ip", "haproxy", "socat") if shutil.which(tool) is None]
     if os.geteuid() != 0 or missing:
         why = f"the cluster needs root and {', '.join(missing) or 'ip netns'}"
@@ -40,7 +42,12 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         "CLUSTER_NET": "10.232.0",
         "CLUSTER_DB": "matchcast_cluster_test",
         "CLUSTER_QUEUES": "mcclustertest",
-        "CLUSTER_DROP_DB": "true",
+        "CLUSTER_PURGE": "true",
+        "CLUSTER_PROJECT_DIR": str(make_project(tmp_path_factory.mktemp("jobs"), shared_archive)),
+        "MATCHCAST_FOOTBALL_DATA": str(shared_archive),
+        "MATCHCAST_JOB_LOCK_TTL_S": "5",
+        "MATCHCAST_JOB_RETRY_BACKOFF_S": "1",
+        "MATCHCAST_JOB_RETRY_BACKOFF_MAX_S": "2",
     }
     subprocess.run([DEPLOY / "down.sh"], env=env, check=True, capture_output=True)
     subprocess.run([DEPLOY / "up.sh"], env=env, check=True, timeout=180)

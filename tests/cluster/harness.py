@@ -6,14 +6,18 @@ every loop is bounded in time.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
+import sqlalchemy as sa
 from tests.fixtures.sample import model_metadata, synthetic_matches, synthetic_predictions
 
 from matchcast.data import store
@@ -51,7 +55,7 @@ class Cluster:
         net = env["CLUSTER_NET"]
         self.lb = f"http://{net}.10:8080"
         self.replicas = {"api-1": f"http://{net}.11:8000", "api-2": f"http://{net}.12:8000"}
-        settings = dict(
+        self.settings = settings = dict(
             line.split("=", 1)
             for line in (self.dir / "cluster.env").read_text().splitlines()
             if "=" in line
@@ -82,6 +86,35 @@ class Cluster:
         }
         with store.migrated_engine(self.database_url) as engine:
             return store.publish_batch(engine, files, model_version)
+
+    def worker_of(self, job_id: str) -> str:
+        """Which cluster process (worker-1, worker-2) runs a job (its record's ``host:pid``)."""
+        with (
+            store.migrated_engine(self.database_url, revision=None) as engine,
+            engine.connect() as connection,
+        ):
+            worker = connection.execute(
+                sa.select(store.JOBS.c.worker).where(store.JOBS.c.job_id == job_id)
+            ).scalar_one()
+        pgid = os.getpgid(int(str(worker).rsplit(":", 1)[1]))
+        for name in ("worker-1", "worker-2"):
+            if int((self.dir / "pids" / f"{name}.pid").read_text()) == pgid:
+                return name
+        raise LookupError(f"{worker} is no cluster worker")
+
+    @staticmethod
+    def poll_job(
+        client: httpx.Client, url: str, until: Callable[[dict[str, Any]], bool], timeout_s: float
+    ) -> dict[str, Any]:
+        """Poll a job's status until ``until`` holds (bounded); fail on a failed job."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            body: dict[str, Any] = client.get(url).json()
+            if until(body):
+                return body
+            assert body["state"] != "failed", body
+            assert time.monotonic() < deadline, f"job not done after {timeout_s} s: {body}"
+            time.sleep(0.2)
 
     def serving_version(self, replica: str) -> str | None:
         """The model version whose forecasts a replica serves (from /readyz), None if down."""

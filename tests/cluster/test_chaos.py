@@ -7,10 +7,12 @@ Each test is bounded (a few seconds of load from 4 clients) and brings back what
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 from tests.cluster.harness import Cluster, Load
+from tests.integration.test_jobs_worker import assert_whole, leftovers, output_state
 
 pytestmark = pytest.mark.cluster
 
@@ -77,3 +79,27 @@ def test_replicas_recover_from_a_store_outage_and_load_what_was_published_meanwh
     for replica in cluster.replicas.values():
         checks = httpx.get(f"{replica}/readyz", timeout=2.0).json()["checks"]
         assert checks["job_store"]["ok"], checks
+
+
+def test_a_worker_killed_mid_job_is_replaced_by_the_other_host(cluster: Cluster) -> None:
+    # worker-1 takes the data queue, worker-2 the train and data queues: the job lands on
+    # either; whichever runs it is SIGKILLed and RabbitMQ redelivers it to the other.
+    headers = {"X-API-Key": cluster.settings["MATCHCAST_API_KEY"]}
+    project = Path(cluster.settings["MATCHCAST_PROJECT_DIR"])
+    with httpx.Client(base_url=cluster.lb, headers=headers, timeout=10.0) as client:
+        answer = client.post("/admin/jobs/refresh_data", json={"as_of": "2025-10-01"})
+        assert answer.status_code == 202, answer.text
+        job_id, url = answer.json()["job_id"], answer.json()["status_url"]
+        cluster.poll_job(client, url, lambda b: b["state"] == "running", 120)
+        first = cluster.worker_of(job_id)
+        time.sleep(1.0)  # inside the job's stages
+        cluster.ctl("kill", first)
+        try:
+            done = cluster.poll_job(client, url, lambda b: b["state"] == "succeeded", 180)
+        finally:
+            cluster.ctl("start", first)
+    assert done["attempts"] >= 2, done  # redelivered
+    assert cluster.worker_of(job_id) != first  # and finished on the other host
+    for name in output_state(project):
+        assert_whole(project / name)
+    assert leftovers(project) == []
