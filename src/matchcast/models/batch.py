@@ -27,6 +27,7 @@ from matchcast.models import registry
 from matchcast.models.cards import evaluation_card, model_card
 from matchcast.models.champion import load_champion
 from matchcast.models.forecasts import forecast_scheduled
+from matchcast.models.market_aware import load_market_aware
 from matchcast.models.scoreline import load_scoreline
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ def run_batch_inference(
     mode: dict[str, str] | None = None,
     moved_out: Path | None = None,
     scoreline_path: Path | None = None,
+    market_aware_path: Path | None = None,
 ) -> BatchResult:
     """Forecast every scheduled match with the champion and publish the files.
 
@@ -99,6 +101,8 @@ def run_batch_inference(
             the store's earlier scheduled rows; ADR-0012); None skips it.
         scoreline_path: The scoreline model (``models/scoreline.pkl``) that prices the
             markets; None publishes no markets.
+        market_aware_path: The market-aware model (``models/market_aware.pkl``) served
+            beside the champion's forecast; None publishes none (ADR-0019).
 
     Returns:
         The predictions and what was logged.
@@ -111,8 +115,9 @@ def run_batch_inference(
     champion = load_champion(client, features, model_name, alias)
     now = pd.Timestamp.now(tz="UTC")
     scoreline = None if scoreline_path is None else load_scoreline(scoreline_path)
+    aware = None if market_aware_path is None else load_market_aware(market_aware_path)
     predictions = forecast_scheduled(
-        champion, features, matches, data_version, as_of, now, scoreline
+        champion, features, matches, data_version, as_of, now, scoreline, aware
     )
     finished = None
     if finished_out is not None:

@@ -62,6 +62,10 @@ def main(
         Path | None,
         typer.Option(help="Scoreline model of the markets stage; without it no markets."),
     ] = None,
+    market_aware_model: Annotated[
+        Path | None,
+        typer.Option(help="Model of the market_aware stage; without it no market-aware forecasts."),
+    ] = None,
 ) -> None:
     """Forecast every scheduled match with the registry's champion."""
     started = time.perf_counter()
@@ -87,6 +91,7 @@ def main(
         mode=resolved.to_dict(),
         moved_out=moved_out,
         scoreline_path=scoreline_model,
+        market_aware_path=market_aware_model,
     )
     logger.info(
         "batch_inference done in %.1fs: %d forecasts, run %s, %s rows logged at %s",
