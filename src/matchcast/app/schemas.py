@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from matchcast.app.market_schemas import Markets
+from matchcast.app.value_schemas import MarketAwareComparison, ValueReport
 
 Outcome = Literal["H", "D", "A"]
 
@@ -278,6 +279,12 @@ class ModelInfo(BaseModel):
     feature_columns: list[str] = Field(default_factory=list)
     evaluation: Evaluation
     as_of: RunMode | None = Field(default=None, description="The batch's run mode and as_of.")
+    value: ValueReport | None = Field(
+        default=None, description="Value and staking backtests on the test seasons."
+    )
+    market_aware: MarketAwareComparison | None = Field(
+        default=None, description="The market-aware forecast against the model and the prices."
+    )
     predictions: PredictionsInfo | None = None
 
 

@@ -9,7 +9,9 @@ forecasts to the store's prediction log. The files' layout is
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,9 +24,10 @@ from matchcast.data import store
 from matchcast.data.finished import finished_forecasts
 from matchcast.data.identity import KEY_COLUMNS, MOVED_COLUMNS, moved_ids
 from matchcast.data.io import file_md5, inputs_version
+from matchcast.data.prediction_contract import DEFAULT_FORECAST_KIND
 from matchcast.data.publish import json_writer, parquet_writer, publish_together
 from matchcast.models import registry
-from matchcast.models.cards import evaluation_card, model_card
+from matchcast.models.cards import evaluation_card, market_aware_card, model_card, value_card
 from matchcast.models.champion import load_champion
 from matchcast.models.forecasts import forecast_scheduled
 from matchcast.models.market_aware import load_market_aware
@@ -61,6 +64,20 @@ class BatchResult:
     evaluation: dict[str, Any] | None = None
 
 
+def _report_blocks(reports: Mapping[str, Path]) -> dict[str, Any]:
+    """The value and market-aware blocks of ``model.json`` from the reports that exist."""
+    blocks: dict[str, Any] = {}
+    markets = reports.get("markets")
+    if markets is not None and markets.exists():
+        blocks["value"] = value_card(json.loads(markets.read_text()))
+    aware = reports.get("market_aware")
+    if aware is not None and aware.exists():
+        blocks["market_aware"] = market_aware_card(
+            json.loads(aware.read_text()), DEFAULT_FORECAST_KIND
+        )
+    return blocks
+
+
 def run_batch_inference(
     features_path: Path,
     matches_path: Path,
@@ -80,6 +97,7 @@ def run_batch_inference(
     moved_out: Path | None = None,
     scoreline_path: Path | None = None,
     market_aware_path: Path | None = None,
+    reports: Mapping[str, Path] | None = None,
 ) -> BatchResult:
     """Forecast every scheduled match with the champion and publish the files.
 
@@ -103,6 +121,8 @@ def run_batch_inference(
             markets; None publishes no markets.
         market_aware_path: The market-aware model (``models/market_aware.pkl``) served
             beside the champion's forecast; None publishes none (ADR-0019).
+        reports: ``markets`` and/or ``market_aware`` report paths whose value and
+            comparison blocks go into ``model.json`` (``GET /model``); absent: left out.
 
     Returns:
         The predictions and what was logged.
@@ -138,6 +158,7 @@ def run_batch_inference(
         moved = moved_ids(seen, keys)
     card = model_card(champion)
     card["as_of"] = mode or {"mode": "replay", "as_of": as_of, "reason": "given by the caller"}
+    card.update(_report_blocks(reports or {}))
     evaluation = evaluation_card(client, champion) if evaluation_out is not None else None
     # Everything is computed before the first file is replaced; the files go out together.
     files = {out: parquet_writer(predictions), model_out: json_writer(card)}
