@@ -518,8 +518,14 @@ function backtestCells(name, b) {
     k.max_drawdown == null ? "—" : `${pct(k.max_drawdown, 1)}%`, c.beat_closing_share == null ? "—" : `${pct(c.beat_closing_share, 1)}%`];
 }
 
+// Objects come back with sorted keys: show them in a fixed order, unknown names last.
+function ordered(obj, labels) {
+  const known = Object.keys(labels).filter((k) => k in obj);
+  return [...known, ...Object.keys(obj).filter((k) => !(k in labels))].map((k) => [k, obj[k]]);
+}
+
 function renderValue(value) {
-  const markets = value.markets || {};
+  const markets = Object.fromEntries(ordered(value.markets || {}, MARKET_LABELS));
   $("verdicts").replaceChildren(...Object.entries(markets).map(([name, b]) =>
     el("li", { "data-key": name }, el("strong", { text: `${MARKET_LABELS[name] || name}: ` }), b.verdict)));
   table($("backtests"), "Backtests per market at the best pre-match price",
@@ -533,7 +539,7 @@ function renderMarketAware(cmp) {
     `Served by default: ${cmp.default === "football" ? "the football-only model" : cmp.default}; the market-aware forecast is served beside it. Gaps: forecaster − price (negative is better).`;
   table($("aware"), "Football-only, market-aware, pre-match and closing forecasts on the same matches",
     ["Forecaster", "Log-loss", "RPS", "Gap to closing", "Gap to pre-match"],
-    Object.entries(cmp.forecasters).map(([name, s]) => ({ key: name, cls: name === "market_aware" ? "ours" : null, cells: [
+    ordered(cmp.forecasters, FORECASTER_LABELS).map(([name, s]) => ({ key: name, cls: name === "market_aware" ? "ours" : null, cells: [
       FORECASTER_LABELS[name] || name, num(s.log_loss), num(s.rps),
       s.gap_to_closing ? `${signed(s.gap_to_closing.log_loss)} ± ${num(s.gap_to_closing.log_loss_se)}` : "—",
       s.gap_to_pre_match ? `${signed(s.gap_to_pre_match.log_loss)} ± ${num(s.gap_to_pre_match.log_loss_se)}` : "—"] })));
