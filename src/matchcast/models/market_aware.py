@@ -144,11 +144,19 @@ class MarketAwareModel:
         )  # fmt: skip
         return self
 
+    @property
+    def fitted(self) -> bool:
+        """Whether the model was fitted (a project without any pre-match price has none)."""
+        return self.n_train > 0
+
     def predict(self, frame: pd.DataFrame) -> FloatArray:
-        """``(n, 3)`` probabilities [H, D, A]; NaN rows where no pre-match price is usable."""
+        """``(n, 3)`` probabilities [H, D, A]; NaN rows where no pre-match price is usable.
+
+        An unfitted model (no priced match to learn from) forecasts nothing: all NaN.
+        """
         prices = pre_match_probabilities(frame)
         out = np.full((len(frame), 3), np.nan)
-        ok = np.isfinite(prices).all(axis=1)
+        ok = np.isfinite(prices).all(axis=1) & self.fitted
         if ok.any():
             x = self._inputs(frame.iloc[np.flatnonzero(ok)], prices[ok])
             offset = np.log(np.clip(prices[ok], PRICE_FLOOR, None))
@@ -172,9 +180,17 @@ def _window(frame: pd.DataFrame, seasons: int) -> pd.DataFrame:
 
 
 def fit_market_aware(frame: pd.DataFrame, params: MarketAwareParams) -> MarketAwareModel:
-    """Fit on the last ``train_window_seasons`` seasons of the finished rows of ``frame``."""
+    """Fit on the last ``train_window_seasons`` seasons of the finished rows of ``frame``.
+
+    Without any finished match that has a pre-match price (a results-only source, issue
+    11) the model stays unfitted and forecasts nothing, so the pipeline still runs.
+    """
     finished = frame[frame[C.RESULT].isin(OUTCOME_CODES)]
-    return MarketAwareModel(params).fit(_window(finished, params.train_window_seasons))
+    priced = finished.iloc[np.flatnonzero(np.isfinite(pre_match_probabilities(finished)).all(1))]
+    if priced.empty:
+        logger.warning("no finished match with a pre-match price: no market-aware model")
+        return MarketAwareModel(params)
+    return MarketAwareModel(params).fit(_window(priced, params.train_window_seasons))
 
 
 def load_market_aware(path: Path) -> MarketAwareModel:

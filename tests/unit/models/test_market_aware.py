@@ -89,3 +89,14 @@ def test_forecasters_are_scored_with_gaps_to_both_prices() -> None:
     assert entry["gap_to_closing"]["log_loss"] == pytest.approx(gap, abs=1e-5)
     assert entry["gap_to_pre_match"]["log_loss"] == pytest.approx(gap, abs=1e-5)
     assert "gap_to_closing" not in block["forecasters"]["closing"]
+
+
+def test_without_any_pre_match_price_the_model_forecasts_nothing() -> None:
+    from matchcast.models.market_aware import fit_market_aware
+
+    results_only = synthetic(200, informative=0.0, seed=8).assign(
+        odds_pre_home=np.nan, season="2024-25"
+    )
+    model = fit_market_aware(results_only, MarketAwareParams())
+    assert not model.fitted and model.describe()["n_train"] == 0
+    assert np.isnan(model.predict(synthetic(5, informative=0.0, seed=9))).all()
