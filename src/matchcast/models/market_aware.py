@@ -17,7 +17,6 @@ without a usable pre-match triple has no market-aware forecast (NaN).
 from __future__ import annotations
 
 import logging
-import pickle
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,8 @@ from scipy.optimize import minimize
 from scipy.special import log_softmax
 
 from matchcast.data import columns as C
-from matchcast.models.estimator import OUTCOME_CODES, feature_columns, seasons_in_order
+from matchcast.data.io import read_pickle
+from matchcast.models.estimator import OUTCOME_CODES, feature_columns, last_seasons
 from matchcast.models.market import market_probabilities
 
 logger = logging.getLogger(__name__)
@@ -174,11 +174,6 @@ class MarketAwareModel:
         }
 
 
-def _window(frame: pd.DataFrame, seasons: int) -> pd.DataFrame:
-    keep = set(seasons_in_order(frame)[-seasons:])
-    return frame[frame[C.SEASON].astype("string").isin(keep)]
-
-
 def fit_market_aware(frame: pd.DataFrame, params: MarketAwareParams) -> MarketAwareModel:
     """Fit on the last ``train_window_seasons`` seasons of the finished rows of ``frame``.
 
@@ -190,7 +185,7 @@ def fit_market_aware(frame: pd.DataFrame, params: MarketAwareParams) -> MarketAw
     if priced.empty:
         logger.warning("no finished match with a pre-match price: no market-aware model")
         return MarketAwareModel(params)
-    return MarketAwareModel(params).fit(_window(priced, params.train_window_seasons))
+    return MarketAwareModel(params).fit(last_seasons(priced, params.train_window_seasons))
 
 
 def load_market_aware(path: Path) -> MarketAwareModel:
@@ -199,7 +194,4 @@ def load_market_aware(path: Path) -> MarketAwareModel:
     Raises:
         ValueError: The file does not hold a :class:`MarketAwareModel`.
     """
-    model = pickle.loads(path.read_bytes())
-    if not isinstance(model, MarketAwareModel):
-        raise ValueError(f"{path} does not hold a market-aware model ({type(model).__name__})")
-    return model
+    return read_pickle(path, MarketAwareModel, "market-aware model")
