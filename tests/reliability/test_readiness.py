@@ -90,7 +90,8 @@ def test_an_unreachable_job_store_makes_the_api_not_ready(tmp_path: Path) -> Non
     assert ready.status_code == 503
     check = ready.json()["checks"]["job_store"]
     assert check["ok"] is False
-    assert "OperationalError" in check["reason"]
+    # Refused at once on a quiet machine; on a loaded one the check's own deadline may come first.
+    assert "OperationalError" in check["reason"] or "timed out after" in check["reason"]
 
 
 def test_a_reachable_job_store_is_ready(tmp_path: Path) -> None:
