@@ -46,6 +46,7 @@ def canonical_matches(n: int = 40, seed: int = 1) -> pd.DataFrame:
             .tz_convert("UTC")
             .astype("datetime64[ns, UTC]"),
             C.TIME_KNOWN: np.arange(n) % 5 != 0,
+            C.NEUTRAL: np.arange(n) % 7 == 0,
             C.HOME_TEAM: [f"Club {h[-1]}" for h in home],
             C.AWAY_TEAM: [f"Club {a[-1]}" for a in away],
             C.HOME_ID: home,

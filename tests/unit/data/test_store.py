@@ -48,6 +48,7 @@ def canonical_matches(n: int = 12, seed: int = 0) -> pd.DataFrame:
             .tz_convert("UTC")
             .astype("datetime64[ns, UTC]"),
             C.TIME_KNOWN: True,
+            C.NEUTRAL: False,
             C.HOME_TEAM: [name.title() for name in home],
             C.AWAY_TEAM: [name.title() for name in away],
             C.HOME_ID: home,

@@ -32,7 +32,7 @@ STRING_COLUMNS: tuple[str, ...] = (
 )
 INT_COLUMNS: tuple[str, ...] = (C.HOME_GOALS, C.AWAY_GOALS, C.SOURCE_LINE)
 FLOAT_COLUMNS: tuple[str, ...] = (*C.STAT_COLUMNS, *C.ODDS_PRE, *C.ODDS_CLOSE)
-BOOL_COLUMNS: tuple[str, ...] = (C.TIME_KNOWN,)
+BOOL_COLUMNS: tuple[str, ...] = (C.TIME_KNOWN, C.NEUTRAL)
 DATE_COLUMNS: tuple[str, ...] = (C.DATE,)
 TIMESTAMP_COLUMNS: tuple[str, ...] = (C.KICKOFF,)
 
