@@ -9,7 +9,9 @@ forecasts to the store's prediction log. The files' layout is
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,11 +24,13 @@ from matchcast.data import store
 from matchcast.data.finished import finished_forecasts
 from matchcast.data.identity import KEY_COLUMNS, MOVED_COLUMNS, moved_ids
 from matchcast.data.io import file_md5, inputs_version
+from matchcast.data.prediction_contract import DEFAULT_FORECAST_KIND
 from matchcast.data.publish import json_writer, parquet_writer, publish_together
 from matchcast.models import registry
-from matchcast.models.cards import evaluation_card, model_card
+from matchcast.models.cards import evaluation_card, market_aware_card, model_card, value_card
 from matchcast.models.champion import load_champion
 from matchcast.models.forecasts import forecast_scheduled
+from matchcast.models.market_aware import load_market_aware
 from matchcast.models.scoreline import load_scoreline
 
 logger = logging.getLogger(__name__)
@@ -61,6 +65,20 @@ class BatchResult:
     batch_version: int | None = None  # the batch's version in the store, when published
 
 
+def _report_blocks(reports: Mapping[str, Path]) -> dict[str, Any]:
+    """The value and market-aware blocks of ``model.json`` from the reports that exist."""
+    blocks: dict[str, Any] = {}
+    markets = reports.get("markets")
+    if markets is not None and markets.exists():
+        blocks["value"] = value_card(json.loads(markets.read_text()))
+    aware = reports.get("market_aware")
+    if aware is not None and aware.exists():
+        blocks["market_aware"] = market_aware_card(
+            json.loads(aware.read_text()), DEFAULT_FORECAST_KIND
+        )
+    return blocks
+
+
 def run_batch_inference(
     features_path: Path,
     matches_path: Path,
@@ -79,6 +97,8 @@ def run_batch_inference(
     mode: dict[str, str] | None = None,
     moved_out: Path | None = None,
     scoreline_path: Path | None = None,
+    market_aware_path: Path | None = None,
+    reports: Mapping[str, Path] | None = None,
 ) -> BatchResult:
     """Forecast every scheduled match with the champion and publish the files.
 
@@ -101,6 +121,10 @@ def run_batch_inference(
             the store's earlier scheduled rows; ADR-0012); None skips it.
         scoreline_path: The scoreline model (``models/scoreline.pkl``) that prices the
             markets; None publishes no markets.
+        market_aware_path: The market-aware model (``models/market_aware.pkl``) served
+            beside the champion's forecast; None publishes none (ADR-0019).
+        reports: ``markets`` and/or ``market_aware`` report paths whose value and
+            comparison blocks go into ``model.json`` (``GET /model``); absent: left out.
 
     Returns:
         The predictions and what was logged.
@@ -113,8 +137,9 @@ def run_batch_inference(
     champion = load_champion(client, features, model_name, alias)
     now = pd.Timestamp.now(tz="UTC")
     scoreline = None if scoreline_path is None else load_scoreline(scoreline_path)
+    aware = None if market_aware_path is None else load_market_aware(market_aware_path)
     predictions = forecast_scheduled(
-        champion, features, matches, data_version, as_of, now, scoreline
+        champion, features, matches, data_version, as_of, now, scoreline, aware
     )
     finished = None
     if finished_out is not None:
@@ -135,6 +160,7 @@ def run_batch_inference(
         moved = moved_ids(seen, keys)
     card = model_card(champion)
     card["as_of"] = mode or {"mode": "replay", "as_of": as_of, "reason": "given by the caller"}
+    card.update(_report_blocks(reports or {}))
     evaluation = evaluation_card(client, champion) if evaluation_out is not None else None
     # Everything is computed before the first file is replaced; the files go out together.
     files = {out: parquet_writer(predictions), model_out: json_writer(card)}

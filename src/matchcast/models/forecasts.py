@@ -18,6 +18,7 @@ from matchcast.data.prediction_contract import (
     validate_forecasts,
 )
 from matchcast.models.champion import Champion
+from matchcast.models.market_aware import MarketAwareModel
 from matchcast.models.markets import markets_json, reconcile
 from matchcast.models.reasons import compute_reasons
 from matchcast.models.scoreline import ScorelineModel
@@ -75,6 +76,7 @@ def build_predictions(
     as_of: str,
     computed_at: pd.Timestamp,
     markets: Sequence[str | None] | None = None,
+    market_aware: npt.NDArray[np.float64] | None = None,
 ) -> pd.DataFrame:
     """Assemble ``predictions.parquet``: one row per scheduled match (see the contract).
 
@@ -88,6 +90,7 @@ def build_predictions(
         as_of: Information cut-off of the features.
         computed_at: Time of this run (UTC).
         markets: JSON markets aligned with ``rows`` (None: no markets).
+        market_aware: (n, 3) market-aware forecasts aligned with ``rows`` (None: none).
 
     Returns:
         The predictions frame.
@@ -102,7 +105,9 @@ def build_predictions(
         "computed_at": computed_at,
     }
     odds = market_odds(rows, market)
-    return forecast_frame(rows, probs, odds, reasons, provenance, markets=markets)
+    return forecast_frame(
+        rows, probs, odds, reasons, provenance, markets=markets, market_aware=market_aware
+    )
 
 
 def price_scheduled(
@@ -122,6 +127,7 @@ def forecast_scheduled(
     as_of: str,
     computed_at: pd.Timestamp,
     scoreline: ScorelineModel | None = None,
+    market_aware: MarketAwareModel | None = None,
 ) -> pd.DataFrame:
     """Forecast every scheduled match of ``matches`` and lay them out as the contract says.
 
@@ -134,6 +140,8 @@ def forecast_scheduled(
         as_of: Information cut-off of the features.
         computed_at: Time of this run (UTC).
         scoreline: The scoreline model pricing the markets (None: no markets).
+        market_aware: The market-aware model, served beside the champion's forecast where
+            the match has pre-match odds (None: no market-aware forecasts; ADR-0019).
 
     Returns:
         The validated ``predictions.parquet`` frame.
@@ -143,8 +151,11 @@ def forecast_scheduled(
     market = matches[[C.MATCH_ID, *C.ODDS_PRE, C.ODDS_PRE_SOURCE]]
     reasons = compute_reasons(rows, features)
     markets = None if scoreline is None else price_scheduled(scoreline, rows, probs)
+    aware = None
+    if market_aware is not None:
+        aware = market_aware.predict(rows.merge(market, on=C.MATCH_ID, how="left"))
     frame = build_predictions(
-        rows, probs, market, reasons, champion, data_version, as_of, computed_at, markets
+        rows, probs, market, reasons, champion, data_version, as_of, computed_at, markets, aware
     )
     validate_forecasts(frame)
     return frame
