@@ -1,4 +1,4 @@
-"""Published forecast batches in the SQL store (migration 0006): the shared copy of a batch.
+"""Published forecast batches in the SQL store (migration 0005): the shared copy of a batch.
 
 ``batch_inference`` writes its files (the parquet stays the bulk artifact, ADR-0006) and
 then publishes the same bytes here as one numbered batch. The batch row and its files are

@@ -170,7 +170,7 @@ WORKERS = sa.Table(
     sa.Column("stop_reason", sa.Text, nullable=True),
 )
 
-# Published forecast batches (migration 0006): one row per batch, its files beside it. A
+# Published forecast batches (migration 0005): one row per batch, its files beside it. A
 # batch and its files are inserted in one transaction, so a reader sees all of them or none.
 FORECAST_BATCHES = sa.Table(
     "forecast_batches",
