@@ -18,9 +18,12 @@ from tests.fixtures.sample import (
     synthetic_matches,
     synthetic_predictions,
 )
+from typer.testing import CliRunner
 
 from matchcast.app.batch_follower import BatchFollower
 from matchcast.app.state import StateHolder
+from matchcast.cli import app
+from matchcast.config import get_settings
 from matchcast.data import store
 from matchcast.data.io import write_json, write_parquet
 
@@ -98,3 +101,23 @@ def test_a_replica_follows_a_new_batch_within_two_seconds_by_notification(
     finally:
         follower.stop()
         engine.dispose()
+
+
+def test_publish_batch_command_publishes_files_made_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = batch_files(tmp_path, "4")
+    (tmp_path / "p.parquet").write_bytes(made["predictions"])
+    (tmp_path / "m.json").write_bytes(made["model"])
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    monkeypatch.setenv("MATCHCAST_DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        args = ["publish-batch", "--predictions", str(tmp_path / "p.parquet")]
+        result = CliRunner().invoke(app, [*args, "--model", str(tmp_path / "m.json")])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "published forecast batch 1 (model v4)" in result.output
+    with store.migrated_engine(url) as engine:
+        assert store.load_batch(engine, 1).files == made
