@@ -258,6 +258,11 @@ class ModelInfo(BaseModel):
     feature_columns: list[str] = Field(default_factory=list)
     evaluation: Evaluation
     as_of: RunMode | None = Field(default=None, description="The batch's run mode and as_of.")
+    horizon_days: int | None = Field(
+        default=None,
+        description="The batch forecasts scheduled matches dated up to as_of + this many "
+        "days (null: every scheduled match).",
+    )
     predictions: PredictionsInfo | None = None
 
 

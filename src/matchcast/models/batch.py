@@ -47,6 +47,16 @@ class BatchParams(BaseModel):
     finished_window_days: int = Field(default=60, ge=0, le=3660)
 
 
+class ForecastParams(BaseModel):
+    """The ``forecast:`` slice of params.yaml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Scheduled matches dated up to as_of + horizon_days are forecast (and logged); later
+    # ones wait for a later batch. None: every scheduled match (a replay's whole season).
+    horizon_days: int | None = Field(default=14, ge=0, le=3660)
+
+
 @dataclass(frozen=True)
 class BatchResult:
     """What a batch run produced."""
@@ -78,6 +88,7 @@ def run_batch_inference(
     mode: dict[str, str] | None = None,
     moved_out: Path | None = None,
     scoreline_path: Path | None = None,
+    forecast: ForecastParams | None = None,
 ) -> BatchResult:
     """Forecast every scheduled match with the champion and publish the files.
 
@@ -99,6 +110,7 @@ def run_batch_inference(
             the store's earlier scheduled rows; ADR-0012); None skips it.
         scoreline_path: The scoreline model (``models/scoreline.pkl``) that prices the
             markets; None publishes no markets.
+        forecast: The ``forecast:`` knobs (the horizon); None forecasts every scheduled match.
 
     Returns:
         The predictions and what was logged.
@@ -111,8 +123,9 @@ def run_batch_inference(
     champion = load_champion(client, features, model_name, alias)
     now = pd.Timestamp.now(tz="UTC")
     scoreline = None if scoreline_path is None else load_scoreline(scoreline_path)
+    horizon = None if forecast is None else forecast.horizon_days
     predictions = forecast_scheduled(
-        champion, features, matches, data_version, as_of, now, scoreline
+        champion, features, matches, data_version, as_of, now, scoreline, horizon
     )
     finished = None
     if finished_out is not None:
@@ -133,6 +146,7 @@ def run_batch_inference(
         moved = moved_ids(seen, keys)
     card = model_card(champion)
     card["as_of"] = mode or {"mode": "replay", "as_of": as_of, "reason": "given by the caller"}
+    card["horizon_days"] = horizon
     evaluation = evaluation_card(client, champion) if evaluation_out is not None else None
     # Everything is computed before the first file is replaced; the files go out together.
     files = {out: parquet_writer(predictions), model_out: json_writer(card)}
