@@ -44,6 +44,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "pipelines.markets",
         "Benchmark the goal markets against the closing line; fit the scoreline model.",
     ),
+    "market-aware": (
+        "pipelines.market_aware",
+        "Compare the market-aware 1X2 forecast with the model and the prices; fit it.",
+    ),
     "register": (
         "pipelines.register",
         "Log, gate and register the model in MLflow; refit for serving.",
@@ -55,6 +59,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "batch-inference": (
         "pipelines.batch_inference",
         "Forecast every scheduled match with the champion.",
+    ),
+    "publish-batch": (
+        "data.publish_batch",
+        "Publish forecast files to the store as a new batch (replicas follow it).",
     ),
     "monitor": (
         "pipelines.monitor",

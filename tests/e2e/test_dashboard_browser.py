@@ -451,3 +451,71 @@ def test_model_page_shows_diagram_tables_and_live_quality(browser: Any, served: 
         assert not console.errors
     finally:
         context.close()
+
+
+def test_an_expanded_row_fits_a_phone_and_shows_the_market_aware_forecast(
+    browser: Any, served: Served
+) -> None:
+    context, page, console = open_page(browser, served.base + "/", width=390)
+    try:
+        wait_matches(page)
+        ids = page.evaluate(
+            "[...document.querySelectorAll('#rows button.expand')]"
+            ".map((b) => b.closest('tr').dataset.matchId)"
+        )
+        records = {i: httpx.get(f"{served.base}/predict/{i}").json() for i in ids}
+        match_id = next(i for i, r in records.items() if r["market_aware"] is not None)
+        page.locator(f'#rows tr[data-match-id="{match_id}"] button.expand').click()
+        panel = page.locator(f'tr.markets-row[data-markets-for="{match_id}"]')
+        aware = records[match_id]["market_aware"]
+        text = panel.locator("[data-testid=market-aware]").inner_text()
+        assert f"home {100 * aware['home']:.1f}%" in text
+        assert f"away {100 * aware['away']:.1f}%" in text
+        # The market tables stay tables on a phone: headers shown, a line's cells side by side.
+        over_under = panel.locator('[data-market="over_under"]')
+        assert over_under.locator("thead th").all_inner_texts() == ["Goals", "Over", "Under"]
+        tops = [
+            c.bounding_box()["y"]
+            for c in over_under.locator("tbody tr").first.locator("th, td").all()
+        ]
+        assert len(tops) == 3 and max(tops) - min(tops) < 2
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.screenshot(path=str(served.artifacts / "markets-390.png"), full_page=True)
+        assert not console.errors
+    finally:
+        context.close()
+
+
+def test_value_page_shows_the_backtests_and_bankroll_chart_on_a_phone(
+    browser: Any, served: Served
+) -> None:
+    model = httpx.get(served.base + "/model").json()
+    context, page, console = open_page(browser, served.base + "/#value", width=390)
+    try:
+        wait_for(page, "document.body.dataset.valueLoaded === 'true'")
+        markets = model["value"]["markets"]
+        verdicts = page.locator("[data-testid=verdicts] li").all_inner_texts()
+        assert len(verdicts) == len(markets)
+        assert all(b["verdict"] in v for b, v in zip(markets.values(), verdicts, strict=True))
+        rows = table_rows(page, "#backtests")
+        labels = {
+            "1X2": "1x2",
+            "Over/under 2.5": "over_under_2_5",
+            "Asian handicap": "asian_handicap",
+        }
+        assert [r[0] for r in rows] == list(labels)  # a fixed order, whatever the JSON's
+        for row in rows:
+            shown = markets[labels[row[0]]]
+            assert int(row[1]) == shown["bets"]
+            assert float(row[5]) == pytest.approx(shown["kelly"]["final_bankroll"], abs=5e-4)
+        assert page.locator("#bankroll svg polyline").count() == len(markets)
+        aware = {r[0]: r for r in table_rows(page, "#aware")}
+        scores = model["market_aware"]["forecasters"]
+        assert float(aware["Market-aware"][1]) == pytest.approx(
+            scores["market_aware"]["log_loss"], abs=5e-5
+        )
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.screenshot(path=str(served.artifacts / "value-390.png"), full_page=True)
+        assert not console.errors
+    finally:
+        context.close()

@@ -114,6 +114,25 @@ def test_markets_are_benchmarked_and_published(project: Path) -> None:
     assert predictions["markets"].notna().all()
     first = json.loads(predictions["markets"].iloc[0])
     assert first["1x2"]["home"] == pytest.approx(predictions["p_home"].iloc[0], abs=1e-5)
+    assert report["value"]["asian_handicap"]["matches"] > 500
+
+
+def test_market_aware_forecasts_are_compared_and_served_beside(project: Path) -> None:
+    report = json.loads((project / "reports/market_aware.json").read_text())
+    scored = report["all"]
+    assert scored["n"] > 300
+    assert set(scored["forecasters"]) == {"football_only", "market_aware", "pre_match", "closing"}
+    # Anchored on the pre-match price, it cannot stray far from it.
+    gap = scored["forecasters"]["market_aware"]["gap_to_pre_match"]["log_loss"]
+    assert abs(gap) < 0.01
+    predictions = pd.read_parquet(project / "data/predictions/predictions.parquet")
+    assert set(predictions["forecast_kind"]) == {"football"}
+    priced = predictions["market_odds_home"].notna()
+    assert predictions.loc[priced, "p_market_aware_home"].notna().all()
+    assert predictions.loc[~priced, "p_market_aware_home"].isna().all()
+    model = json.loads((project / "data/predictions/model.json").read_text())
+    assert model["market_aware"]["default"] == "football"
+    assert set(model["value"]["markets"]) == {"1x2", "over_under_2_5", "asian_handicap"}
 
 
 def test_the_api_serves_the_pipeline_outputs(project: Path) -> None:

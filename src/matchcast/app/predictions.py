@@ -21,6 +21,8 @@ import pandas as pd
 
 from matchcast.app.schemas import PredictionRecord
 from matchcast.data.prediction_contract import (
+    FORECAST_KIND,
+    MARKET_AWARE_COLUMNS,
     MARKET_NAMES,
     MARKET_ODDS_COLUMNS,
     MARKETS,
@@ -112,6 +114,12 @@ def record_from_row(row: Mapping[str, Any]) -> PredictionRecord:
             "source": _optional_str(row["market_odds_source"]),
         }
     )
+    aware = [_optional_float(row.get(name)) for name in MARKET_AWARE_COLUMNS]
+    market_aware = (
+        None
+        if any(v is None for v in aware)
+        else {"home": aware[0], "draw": aware[1], "away": aware[2]}
+    )
     reasons = orjson.loads(row["reasons"]) if _optional_str(row["reasons"]) else []
     markets_text = _optional_str(row.get(MARKETS))
     markets = orjson.loads(markets_text) if markets_text else None
@@ -126,6 +134,8 @@ def record_from_row(row: Mapping[str, Any]) -> PredictionRecord:
             "p_home": float(row["p_home"]),
             "p_draw": float(row["p_draw"]),
             "p_away": float(row["p_away"]),
+            "forecast_kind": row[FORECAST_KIND],
+            "market_aware": market_aware,
             "predicted": row["predicted"],
             "fair_odds": {
                 "home": float(row["fair_odds_home"]),

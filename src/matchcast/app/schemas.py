@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from matchcast.app.market_schemas import Markets
+from matchcast.app.value_schemas import MarketAwareComparison, ValueReport
 
 Outcome = Literal["H", "D", "A"]
 
@@ -44,6 +45,14 @@ class MarketOdds(OddsTriple):
     source: str | None = Field(default=None, description="Which bookmaker or average.")
 
 
+class MarketAwareForecast(BaseModel):
+    """The market-aware 1X2 forecast: the pre-match price plus a football residual (ADR-0019)."""
+
+    home: float = Field(gt=0, lt=1)
+    draw: float = Field(gt=0, lt=1)
+    away: float = Field(gt=0, lt=1)
+
+
 class Provenance(BaseModel):
     """Which model and which data produced a forecast."""
 
@@ -72,6 +81,8 @@ class PredictionRecord(BaseModel):
                     "p_home": 0.52,
                     "p_draw": 0.26,
                     "p_away": 0.22,
+                    "forecast_kind": "football",
+                    "market_aware": {"home": 0.5, "draw": 0.27, "away": 0.23},
                     "predicted": "H",
                     "fair_odds": {"home": 1.923, "draw": 3.846, "away": 4.545},
                     "market_odds": {"home": 1.85, "draw": 3.7, "away": 4.4, "source": "pinnacle"},
@@ -105,6 +116,16 @@ class PredictionRecord(BaseModel):
     p_home: float = Field(gt=0, lt=1)
     p_draw: float = Field(gt=0, lt=1)
     p_away: float = Field(gt=0, lt=1)
+    forecast_kind: Literal["football", "market_aware"] = Field(
+        default="football",
+        description="Which forecast p_home/p_draw/p_away are: football (the registry "
+        "champion, features only; the default, ADR-0019) or market_aware.",
+    )
+    market_aware: MarketAwareForecast | None = Field(
+        default=None,
+        description="The market-aware forecast (pre-match price plus a football residual) "
+        "where pre-match odds exist; null otherwise and for finished matches.",
+    )
     predicted: Outcome = Field(description="The most likely outcome.")
     fair_odds: OddsTriple = Field(description="1 / probability: odds without a margin.")
     market_odds: MarketOdds | None
@@ -258,6 +279,12 @@ class ModelInfo(BaseModel):
     feature_columns: list[str] = Field(default_factory=list)
     evaluation: Evaluation
     as_of: RunMode | None = Field(default=None, description="The batch's run mode and as_of.")
+    value: ValueReport | None = Field(
+        default=None, description="Value and staking backtests on the test seasons."
+    )
+    market_aware: MarketAwareComparison | None = Field(
+        default=None, description="The market-aware forecast against the model and the prices."
+    )
     horizon_days: int | None = Field(
         default=None,
         description="The batch forecasts scheduled matches dated up to as_of + this many "

@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
+
+T = TypeVar("T")
 
 
 def default_file_mode() -> int:
@@ -67,6 +70,18 @@ def atomic_write_bytes(path: Path, payload: bytes) -> None:
         tmp.write_bytes(payload)
 
     atomic_write(path, _write)
+
+
+def read_pickle(path: Path, kind: type[T], what: str) -> T:
+    """Read a pickled object written by a stage of this project and check its type.
+
+    Raises:
+        ValueError: The file holds something else (named in the message with ``what``).
+    """
+    obj = pickle.loads(path.read_bytes())
+    if not isinstance(obj, kind):
+        raise ValueError(f"{path} does not hold a {what} ({type(obj).__name__})")
+    return obj
 
 
 def file_md5(path: Path) -> str:

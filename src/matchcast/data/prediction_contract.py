@@ -9,6 +9,9 @@ fixtures build their synthetic files with :func:`forecast_frame` too.
 its ``markets`` column holds every market priced from the match's score grid as one JSON
 object keyed by :data:`MARKET_NAMES` (null when no scoreline model was available, and in
 ``finished.parquet``, whose forecasts come from the prediction log).
+``forecast_kind`` says which forecast ``p_*`` is (``football``: the registry champion,
+features only, the default of ADR-0019); ``p_market_aware_*`` is the market-aware forecast
+(pre-match price plus football residual) where the match has pre-match odds, else null.
 ``finished.parquet`` has the same columns plus :data:`OUTCOME_COLUMNS`: the last forecast
 each recently finished match got before kick-off, with its result and whether it was right.
 """
@@ -27,6 +30,11 @@ from matchcast.data import columns as C
 
 PROBABILITY_COLUMNS: Final = ("p_home", "p_draw", "p_away")
 FAIR_ODDS_COLUMNS: Final = ("fair_odds_home", "fair_odds_draw", "fair_odds_away")
+#: Which forecast ``p_*`` holds (ADR-0019); the other one, where it exists, is beside it.
+FORECAST_KIND: Final = "forecast_kind"
+FORECAST_KINDS: Final = ("football", "market_aware")
+DEFAULT_FORECAST_KIND: Final = "football"
+MARKET_AWARE_COLUMNS: Final = ("p_market_aware_home", "p_market_aware_draw", "p_market_aware_away")
 MARKET_ODDS_COLUMNS: Final = ("market_odds_home", "market_odds_draw", "market_odds_away")
 MARKET_ODDS_SOURCE: Final = "market_odds_source"
 PREDICTED: Final = "predicted"
@@ -59,6 +67,8 @@ PROVENANCE_COLUMNS: Final = (
 PREDICTION_COLUMNS: Final = (
     *KEY_COLUMNS,
     *PROBABILITY_COLUMNS,
+    FORECAST_KIND,
+    *MARKET_AWARE_COLUMNS,
     PREDICTED,
     *FAIR_ODDS_COLUMNS,
     *MARKET_ODDS_COLUMNS,
@@ -74,7 +84,15 @@ FINISHED_COLUMNS: Final = (*PREDICTION_COLUMNS, *OUTCOME_COLUMNS)
 TEXT, FLOAT, TIMESTAMP, BOOL = "text", "float", "timestamp", "bool"
 DTYPES: Final[Mapping[str, str]] = {
     **{name: TEXT for name in FINISHED_COLUMNS},
-    **{name: FLOAT for name in (*PROBABILITY_COLUMNS, *FAIR_ODDS_COLUMNS, *MARKET_ODDS_COLUMNS)},
+    **{
+        name: FLOAT
+        for name in (
+            *PROBABILITY_COLUMNS,
+            *MARKET_AWARE_COLUMNS,
+            *FAIR_ODDS_COLUMNS,
+            *MARKET_ODDS_COLUMNS,
+        )
+    },
     C.KICKOFF: TIMESTAMP,
     "computed_at": TIMESTAMP,
     CORRECT: BOOL,
@@ -123,6 +141,7 @@ def validate_forecasts(frame: pd.DataFrame, finished: bool = False) -> None:
     bad = frame.loc[(total - 1.0).abs() > PROBABILITY_SUM_TOLERANCE, C.MATCH_ID].tolist()
     if bad:
         raise ValueError(f"probabilities do not sum to 1 for {len(bad)} rows, e.g. {bad[:3]}")
+    _check_market_aware(frame)
     _check_markets(frame)
     if finished:
         if (frame[C.STATUS] != C.FINISHED).any() or frame[C.RESULT].isna().any():
@@ -131,6 +150,23 @@ def validate_forecasts(frame: pd.DataFrame, finished: bool = False) -> None:
     versions = frame["data_version"].unique().tolist()
     if len(versions) > 1:
         raise ValueError(f"predictions file mixes data versions {versions[:3]}")
+
+
+def _check_market_aware(frame: pd.DataFrame) -> None:
+    """Known forecast kinds; a market-aware triple is all null or sums to 1."""
+    kinds = sorted(set(frame[FORECAST_KIND].astype(str)) - set(FORECAST_KINDS))
+    if kinds:
+        raise ValueError(f"unknown {FORECAST_KIND} values {kinds[:3]}; expected {FORECAST_KINDS}")
+    aware = frame[list(MARKET_AWARE_COLUMNS)].to_numpy(dtype=np.float64, na_value=np.nan)
+    known = np.isfinite(aware)
+    partial = known.any(axis=1) & ~known.all(axis=1)
+    off = known.all(axis=1) & (np.abs(aware.sum(axis=1) - 1.0) > PROBABILITY_SUM_TOLERANCE)
+    bad = frame.loc[partial | off, C.MATCH_ID].tolist()
+    if bad:
+        raise ValueError(
+            f"market-aware probabilities are partial or do not sum to 1 for {len(bad)} rows, "
+            f"e.g. {bad[:3]}"
+        )
 
 
 def _check_markets(frame: pd.DataFrame) -> None:
@@ -190,6 +226,7 @@ def forecast_frame(
     predicted: Sequence[str] | npt.NDArray[Any] | None = None,
     outcome: Mapping[str, Any] | None = None,
     markets: Sequence[str | None] | None = None,
+    market_aware: npt.NDArray[np.float64] | None = None,
 ) -> pd.DataFrame:
     """Lay out forecasts in the contract's column order and dtypes.
 
@@ -202,12 +239,16 @@ def forecast_frame(
         predicted: The predicted outcome per row; None takes the most likely one.
         outcome: For ``finished.parquet``: ``result`` and ``correct`` per row.
         markets: JSON markets per row (see :data:`MARKET_NAMES`); None: null for every row.
+        market_aware: (n, 3) market-aware probabilities aligned with ``keys`` (NaN rows
+            without pre-match odds); None: null for every row. ``p_*`` stays the
+            football-only forecast (``forecast_kind`` ``football``, ADR-0019).
 
     Returns:
         :data:`PREDICTION_COLUMNS` (plus :data:`OUTCOME_COLUMNS` when ``outcome`` is given).
     """
     if predicted is None:
         predicted = np.array(C.RESULTS)[probs.argmax(axis=1)] if len(probs) else []
+    aware = np.full((len(keys), 3), np.nan) if market_aware is None else market_aware
     columns: dict[str, Any] = {
         C.MATCH_ID: keys[C.MATCH_ID].astype(str).to_numpy(),
         C.LEAGUE: keys[C.LEAGUE].astype(str).to_numpy(),
@@ -216,6 +257,8 @@ def forecast_frame(
         C.HOME_TEAM: keys[C.HOME_TEAM].astype(str).to_numpy(),
         C.AWAY_TEAM: keys[C.AWAY_TEAM].astype(str).to_numpy(),
         **{name: probs[:, i] for i, name in enumerate(PROBABILITY_COLUMNS)},
+        FORECAST_KIND: DEFAULT_FORECAST_KIND,
+        **{name: aware[:, i].astype(np.float64) for i, name in enumerate(MARKET_AWARE_COLUMNS)},
         PREDICTED: np.asarray(predicted, dtype=object).astype(str),
         **{name: 1.0 / probs[:, i] for i, name in enumerate(FAIR_ODDS_COLUMNS)},
         **{name: odds[name].to_numpy() for name in (*MARKET_ODDS_COLUMNS, MARKET_ODDS_SOURCE)},

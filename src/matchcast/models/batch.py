@@ -9,7 +9,9 @@ forecasts to the store's prediction log. The files' layout is
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,11 +24,13 @@ from matchcast.data import store
 from matchcast.data.finished import finished_forecasts
 from matchcast.data.identity import KEY_COLUMNS, MOVED_COLUMNS, moved_ids
 from matchcast.data.io import file_md5, inputs_version
+from matchcast.data.prediction_contract import DEFAULT_FORECAST_KIND
 from matchcast.data.publish import json_writer, parquet_writer, publish_together
 from matchcast.models import registry
-from matchcast.models.cards import evaluation_card, model_card
+from matchcast.models.cards import evaluation_card, market_aware_card, model_card, value_card
 from matchcast.models.champion import load_champion
 from matchcast.models.forecasts import forecast_scheduled
+from matchcast.models.market_aware import load_market_aware
 from matchcast.models.scoreline import load_scoreline
 
 logger = logging.getLogger(__name__)
@@ -68,6 +72,21 @@ class BatchResult:
     logged: int | None
     finished: pd.DataFrame | None = None
     evaluation: dict[str, Any] | None = None
+    batch_version: int | None = None  # the batch's version in the store, when published
+
+
+def _report_blocks(reports: Mapping[str, Path]) -> dict[str, Any]:
+    """The value and market-aware blocks of ``model.json`` from the reports that exist."""
+    blocks: dict[str, Any] = {}
+    markets = reports.get("markets")
+    if markets is not None and markets.exists():
+        blocks["value"] = value_card(json.loads(markets.read_text()))
+    aware = reports.get("market_aware")
+    if aware is not None and aware.exists():
+        blocks["market_aware"] = market_aware_card(
+            json.loads(aware.read_text()), DEFAULT_FORECAST_KIND
+        )
+    return blocks
 
 
 def run_batch_inference(
@@ -88,6 +107,8 @@ def run_batch_inference(
     mode: dict[str, str] | None = None,
     moved_out: Path | None = None,
     scoreline_path: Path | None = None,
+    market_aware_path: Path | None = None,
+    reports: Mapping[str, Path] | None = None,
     forecast: ForecastParams | None = None,
 ) -> BatchResult:
     """Forecast every scheduled match with the champion and publish the files.
@@ -99,7 +120,8 @@ def run_batch_inference(
         as_of: ``data.as_of``: the information cut-off of the features.
         tracking_uri: MLflow tracking and registry URI.
         artifact_root: Artifact location of a new MLflow experiment.
-        database_url: SQL store of the prediction log; None skips reading and appending.
+        database_url: SQL store of the prediction log and the published batches (the
+            files' bytes, for replicas on other hosts); None skips reading and writing it.
         model_name, alias: The registered model and the alias to serve.
         finished_out, evaluation_out: Where ``finished.parquet`` and ``evaluation.json``
             go; None skips them.
@@ -110,6 +132,10 @@ def run_batch_inference(
             the store's earlier scheduled rows; ADR-0012); None skips it.
         scoreline_path: The scoreline model (``models/scoreline.pkl``) that prices the
             markets; None publishes no markets.
+        market_aware_path: The market-aware model (``models/market_aware.pkl``) served
+            beside the champion's forecast; None publishes none (ADR-0019).
+        reports: ``markets`` and/or ``market_aware`` report paths whose value and
+            comparison blocks go into ``model.json`` (``GET /model``); absent: left out.
         forecast: The ``forecast:`` knobs (the horizon); None forecasts every scheduled match.
 
     Returns:
@@ -123,9 +149,10 @@ def run_batch_inference(
     champion = load_champion(client, features, model_name, alias)
     now = pd.Timestamp.now(tz="UTC")
     scoreline = None if scoreline_path is None else load_scoreline(scoreline_path)
+    aware = None if market_aware_path is None else load_market_aware(market_aware_path)
     horizon = None if forecast is None else forecast.horizon_days
     predictions = forecast_scheduled(
-        champion, features, matches, data_version, as_of, now, scoreline, horizon
+        champion, features, matches, data_version, as_of, now, scoreline, aware, horizon
     )
     finished = None
     if finished_out is not None:
@@ -146,6 +173,7 @@ def run_batch_inference(
         moved = moved_ids(seen, keys)
     card = model_card(champion)
     card["as_of"] = mode or {"mode": "replay", "as_of": as_of, "reason": "given by the caller"}
+    card.update(_report_blocks(reports or {}))
     card["horizon_days"] = horizon
     evaluation = evaluation_card(client, champion) if evaluation_out is not None else None
     # Everything is computed before the first file is replaced; the files go out together.
@@ -166,8 +194,18 @@ def run_batch_inference(
     run_id = registry.log_batch_run(
         client, artifact_root, champion.version, alias, inputs, len(predictions), written
     )
-    logged = None
-    if database_url is not None and append_log:
+    logged, version = None, None
+    if database_url is not None:
+        # The same bytes as the files, as one numbered batch that replicas on other hosts
+        # follow (no shared disk; ADR-0021). The files stay the bulk artifact (ADR-0006).
+        roles = {"predictions": out, "model": model_out, "finished": finished_out}
+        roles |= {"evaluation": evaluation_out, "moved": moved_out}
+        shared = {role: path.read_bytes() for role, path in roles.items() if path in files}
         with store.migrated_engine(database_url) as engine:
-            logged = store.append_predictions(engine, predictions)
-    return BatchResult(predictions, card, data_version, run_id, logged, finished, evaluation)
+            version = store.publish_batch(engine, shared, str(card["version"]))
+            if append_log:
+                logged = store.append_predictions(engine, predictions)
+        logger.info("published forecast batch %d to the store", version)
+    return BatchResult(
+        predictions, card, data_version, run_id, logged, finished, evaluation, version
+    )

@@ -130,3 +130,25 @@ def evaluation_card(client: MlflowClient, champion: Champion) -> dict[str, Any]:
             for r in calibration.to_dict("records")
         ]
     return card
+
+
+def value_card(markets_report: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The ``value`` block of ``model.json`` from ``reports/markets.json`` (None without one)."""
+    value = markets_report.get("value")
+    if not isinstance(value, Mapping):
+        return None
+    markets = {name: block for name, block in value.items() if isinstance(block, Mapping)}
+    return {"test_seasons": list(markets_report.get("test_seasons", [])), "markets": markets}
+
+
+def market_aware_card(report: Mapping[str, Any], default: str) -> dict[str, Any] | None:
+    """The ``market_aware`` block of ``model.json`` from ``reports/market_aware.json``."""
+    block = report.get("all")
+    if not isinstance(block, Mapping) or "forecasters" not in block:
+        return None
+    return {
+        "default": default,
+        "test_seasons": list(report.get("test_seasons", [])),
+        "n": int(block.get("n", 0)),
+        "forecasters": dict(block["forecasters"]),
+    }

@@ -98,6 +98,12 @@ def seasons_in_order(frame: pd.DataFrame) -> list[str]:
     return [str(s) for s in first.index]
 
 
+def last_seasons(frame: pd.DataFrame, seasons: int) -> pd.DataFrame:
+    """The rows of the last ``seasons`` seasons of ``frame`` (by first match date)."""
+    keep = set(seasons_in_order(frame)[-seasons:])
+    return frame[frame[C.SEASON].astype("string").isin(keep)]
+
+
 def season_weights(frame: pd.DataFrame, decay: float) -> FloatArray:
     """Per-row training weights ``decay ** age``, age = seasons before the newest one.
 

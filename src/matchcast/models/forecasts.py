@@ -18,6 +18,7 @@ from matchcast.data.prediction_contract import (
     validate_forecasts,
 )
 from matchcast.models.champion import Champion
+from matchcast.models.market_aware import MarketAwareModel
 from matchcast.models.markets import markets_json, reconcile
 from matchcast.models.reasons import compute_reasons
 from matchcast.models.scoreline import ScorelineModel
@@ -108,6 +109,7 @@ def build_predictions(
     as_of: str,
     computed_at: pd.Timestamp,
     markets: Sequence[str | None] | None = None,
+    market_aware: npt.NDArray[np.float64] | None = None,
 ) -> pd.DataFrame:
     """Assemble ``predictions.parquet``: one row per scheduled match (see the contract).
 
@@ -121,6 +123,7 @@ def build_predictions(
         as_of: Information cut-off of the features.
         computed_at: Time of this run (UTC).
         markets: JSON markets aligned with ``rows`` (None: no markets).
+        market_aware: (n, 3) market-aware forecasts aligned with ``rows`` (None: none).
 
     Returns:
         The predictions frame.
@@ -135,7 +138,9 @@ def build_predictions(
         "computed_at": computed_at,
     }
     odds = market_odds(rows, market)
-    return forecast_frame(rows, probs, odds, reasons, provenance, markets=markets)
+    return forecast_frame(
+        rows, probs, odds, reasons, provenance, markets=markets, market_aware=market_aware
+    )
 
 
 def price_scheduled(
@@ -155,6 +160,7 @@ def forecast_scheduled(
     as_of: str,
     computed_at: pd.Timestamp,
     scoreline: ScorelineModel | None = None,
+    market_aware: MarketAwareModel | None = None,
     horizon_days: int | None = None,
 ) -> pd.DataFrame:
     """Forecast the scheduled matches within the horizon, laid out as the contract says.
@@ -168,6 +174,8 @@ def forecast_scheduled(
         as_of: Information cut-off of the features.
         computed_at: Time of this run (UTC).
         scoreline: The scoreline model pricing the markets (None: no markets).
+        market_aware: The market-aware model, served beside the champion's forecast where
+            the match has pre-match odds (None: no market-aware forecasts; ADR-0019).
         horizon_days: Only matches dated up to ``as_of`` + this many days (None: every
             scheduled match).
 
@@ -179,8 +187,11 @@ def forecast_scheduled(
     market = matches[[C.MATCH_ID, *C.ODDS_PRE, C.ODDS_PRE_SOURCE]]
     reasons = compute_reasons(rows, features)
     markets = None if scoreline is None else price_scheduled(scoreline, rows, probs)
+    aware = None
+    if market_aware is not None:
+        aware = market_aware.predict(rows.merge(market, on=C.MATCH_ID, how="left"))
     frame = build_predictions(
-        rows, probs, market, reasons, champion, data_version, as_of, computed_at, markets
+        rows, probs, market, reasons, champion, data_version, as_of, computed_at, markets, aware
     )
     validate_forecasts(frame)
     return frame

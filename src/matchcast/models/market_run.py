@@ -21,11 +21,15 @@ from matchcast.data import columns as C
 from matchcast.data.prediction_contract import PROBABILITY_COLUMNS
 from matchcast.models.market_benchmark import goal_market_report
 from matchcast.models.markets import (
+    SETTLEMENTS,
     goal_difference,
     handicap_home_probability,
+    handicap_outcomes,
     over_probability,
+    payout,
     reconcile,
     regions,
+    settle,
 )
 from matchcast.models.scoreline import (
     ScorelineModel,
@@ -48,17 +52,61 @@ class MarketsParams(BaseModel):
     staking: StakingParams = StakingParams()
 
 
+def handicap_profits(
+    diff_probs: np.ndarray, goal_diff: np.ndarray, lines: np.ndarray, odds: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Expected and realised profit per unit stake of the home and away Asian-handicap bets.
+
+    Args:
+        diff_probs: ``(n, 2G + 1)`` goal-difference probabilities from the grid.
+        goal_diff: Home minus away goals per match (NaN: not played).
+        lines: The home side's handicap per match (the away side takes ``-line``).
+        odds: ``(n, 2)`` decimal odds of the home and away bets.
+
+    Returns:
+        ``(expected, realised)``, each ``(n, 2)``; NaN where the line, odds or result
+        are missing. Half wins, half losses and pushes settle as the rules say.
+    """
+    n = len(lines)
+    expected = np.full((n, 2), np.nan)
+    realised = np.full((n, 2), np.nan)
+    for line in np.unique(lines[np.isfinite(lines)]):
+        rows = np.flatnonzero(lines == line)
+        sides = (handicap_outcomes(diff_probs[rows], float(line)),
+                 handicap_outcomes(diff_probs[rows][:, ::-1], float(-line)))  # fmt: skip
+        for k, p in enumerate(sides):
+            o = odds[rows, k]
+            expected[rows, k] = sum(p[s] * (payout(s, 1.0) + (o - 1.0) * _WIN_SHARE[s])
+                                    for s in SETTLEMENTS) - 1.0  # fmt: skip
+        for i in rows:
+            if not np.isfinite(goal_diff[i]):
+                continue
+            d = int(goal_diff[i])
+            realised[i, 0] = payout(settle(d, float(line)), float(odds[i, 0])) - 1.0
+            realised[i, 1] = payout(settle(-d, float(-line)), float(odds[i, 1])) - 1.0
+    return expected, realised
+
+
+# Share of (odds - 1) each settlement pays on top of payout(s, 1): a win all, a half-win half.
+_WIN_SHARE = {"win": 1.0, "half_win": 0.5, "push": 0.0, "half_loss": 0.0, "loss": 0.0}
+
+
 def value_report(
     test: pd.DataFrame,
     predictions: pd.DataFrame,
     prices: pd.DataFrame,
     over25: np.ndarray,
     params: StakingParams,
+    diff_probs: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Flat and fractional-Kelly backtests at the best pre-match prices: 1X2 and O/U 2.5.
+    """Flat and fractional-Kelly backtests at the best pre-match prices: 1X2, O/U 2.5, AH.
 
-    1X2 uses the served test forecasts; over/under 2.5 the reconciled grid's. Closing-line
-    value is measured against Pinnacle's closing price with its margin removed.
+    1X2 uses the served test forecasts; over/under 2.5 and the Asian handicap the
+    reconciled grid's (``diff_probs``: its goal-difference distribution). The handicap is
+    backed at the pre-match line ``AHh`` at the best prices (``MaxAHH``/``MaxAHA``), settled
+    with half results and pushes. Closing-line value is measured against Pinnacle's closing
+    price with its margin removed (for the handicap only where the closing line is the
+    pre-match line).
     """
     joined = test[[C.MATCH_ID]].merge(prices, on=C.MATCH_ID, how="left")
     days = test[C.DATE].to_numpy("datetime64[D]").astype(np.int64)
@@ -84,8 +132,31 @@ def value_report(
         "over_under_2_5": backtest(
             days[ou_ok], p_ou[ou_ok], max_ou[ou_ok], under[ou_ok], close_ou[ou_ok], params
         ),
-        "asian_handicap": "not backtested (half-win/half-loss settlement at the pre-match line)",
+        "asian_handicap": _handicap_backtest(test, joined, days, diff_probs, params),
     }  # fmt: skip
+
+
+def _handicap_backtest(
+    test: pd.DataFrame,
+    joined: pd.DataFrame,
+    days: np.ndarray,
+    diff_probs: np.ndarray | None,
+    params: StakingParams,
+) -> dict[str, Any] | str:
+    if diff_probs is None:
+        return "not backtested (no score grids)"
+    lines = joined["ah_pre_line"].to_numpy(np.float64)
+    odds = joined[["ah_max_home", "ah_max_away"]].to_numpy(np.float64)
+    goal_diff = (test[C.HOME_GOALS] - test[C.AWAY_GOALS]).to_numpy(dtype=np.float64)
+    expected, realised = handicap_profits(diff_probs, goal_diff, lines, odds)
+    close = joined[["ah_close_home", "ah_close_away"]].to_numpy(np.float64)
+    close[joined["ah_close_line"].to_numpy(np.float64) != lines] = np.nan
+    ok = np.isfinite(expected).all(axis=1) & np.isfinite(realised).all(axis=1)
+    p_equivalent = (1.0 + expected) / odds
+    return backtest(
+        days[ok], p_equivalent[ok], odds[ok], None, close[ok], params,
+        expected=expected[ok], realised=realised[ok],
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -151,7 +222,9 @@ def run_markets(
         **{f"over25_{k}": v for k, v in over25.items()},
         **{f"ah_home_{k}": v for k, v in ah_home.items()},
     )
-    report["value"] = value_report(test, test_predictions, prices, over25["model"], params.staking)
+    report["value"] = value_report(
+        test, test_predictions, prices, over25["model"], params.staking, goal_difference(grid)
+    )
     report["test_seasons"] = list(test_seasons)
     report["grid_vs_served_1x2_max_abs"] = agreement
     report["season_models"] = {s: m.describe() for s, m in season_models.items()}

@@ -14,7 +14,6 @@ to ``as_of``.
 from __future__ import annotations
 
 import logging
-import pickle
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,8 +30,9 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from matchcast.data import columns as C
+from matchcast.data.io import read_pickle
 from matchcast.features.scorelines import RHO_MARGIN, score_grid
-from matchcast.models.estimator import feature_columns, seasons_in_order
+from matchcast.models.estimator import feature_columns, last_seasons
 
 logger = logging.getLogger(__name__)
 
@@ -182,22 +182,13 @@ def load_scoreline(path: Path) -> ScorelineModel:
     Raises:
         ValueError: The file does not hold a :class:`ScorelineModel`.
     """
-    model = pickle.loads(path.read_bytes())
-    if not isinstance(model, ScorelineModel):
-        raise ValueError(f"{path} does not hold a scoreline model ({type(model).__name__})")
-    return model
-
-
-def _window(frame: pd.DataFrame, seasons: int) -> pd.DataFrame:
-    order = seasons_in_order(frame)
-    keep = set(order[-seasons:])
-    return frame[frame[C.SEASON].astype("string").isin(keep)]
+    return read_pickle(path, ScorelineModel, "scoreline model")
 
 
 def fit_scoreline(frame: pd.DataFrame, params: ScorelineParams) -> ScorelineModel:
     """Fit on the last ``train_window_seasons`` seasons of finished rows of ``frame``."""
     finished = frame[frame[C.HOME_GOALS].notna() & frame[C.AWAY_GOALS].notna()]
-    return ScorelineModel(params).fit(_window(finished, params.train_window_seasons))
+    return ScorelineModel(params).fit(last_seasons(finished, params.train_window_seasons))
 
 
 def fit_by_season(

@@ -8,7 +8,13 @@ bankroll at the start of the day, at most ``max_stake``). Reported: bets, ROI wi
 bootstrap 95 % interval (bets resampled), maximum drawdown, and closing-line value: how
 often the price taken beat the closing price, and the mean expected return of the price
 taken under the de-margined closing probability (a price beats the closing line when that
-return is positive, i.e. it pays more than the closing line's fair odds).
+return is positive, i.e. it pays more than the closing line's fair odds). The report also
+carries the bankroll over time (``curve``, at most :data:`CURVE_POINTS` days) for the
+dashboard's chart.
+
+Markets whose bets can be half won or pushed (the Asian handicap) pass the realised profit
+of every selection and its expected profit instead of a winner: the Kelly stake then uses
+the equivalent win probability ``(1 + edge) / odds``, which is ``p`` for a win-or-lose bet.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
 FloatArray = NDArray[np.float64]
+#: The bankroll curve keeps at most this many days (evenly spaced, the last day always).
+CURVE_POINTS = 120
 
 
 class StakingParams(BaseModel):
@@ -56,13 +64,28 @@ def _r(x: float, digits: int = 4) -> float | None:
     return None if not np.isfinite(x) else round(float(x), digits)
 
 
+def _curve(days: NDArray[np.int64], flat: FloatArray, kelly: FloatArray) -> list[dict[str, Any]]:
+    """Flat profit (units) and Kelly bankroll at the end of each betting day, thinned."""
+    keep = np.unique(np.linspace(0, len(days) - 1, min(len(days), CURVE_POINTS)).astype(int))
+    return [
+        {
+            "date": str(np.datetime64(int(days[i]), "D")),
+            "flat_units": round(float(flat[i]), 2),
+            "kelly_bankroll": round(float(kelly[i]), 4),
+        }
+        for i in keep
+    ]
+
+
 def backtest(
     days: NDArray[np.int64],
     p: FloatArray,
     odds: FloatArray,
-    outcome: NDArray[np.int64],
+    outcome: NDArray[np.int64] | None,
     closing: FloatArray,
     params: StakingParams,
+    expected: FloatArray | None = None,
+    realised: FloatArray | None = None,
 ) -> dict[str, Any]:
     """Replay flat and fractional-Kelly staking on one market.
 
@@ -70,14 +93,18 @@ def backtest(
         days: Day number of each match (for ordering and same-day Kelly stakes).
         p: ``(n, k)`` our probabilities of the market's ``k`` selections.
         odds: ``(n, k)`` best pre-match decimal odds (NaN: not available).
-        outcome: Index of the winning selection per match.
+        outcome: Index of the winning selection per match (None with ``realised``).
         closing: ``(n, k)`` closing decimal odds (for closing-line value; NaN allowed).
         params: Thresholds, Kelly fraction, cap, bootstrap size.
+        expected: ``(n, k)`` expected profit per unit stake, for markets with half
+            results and pushes; None: ``p × odds − 1``.
+        realised: ``(n, k)`` realised profit per unit stake of each selection; None: from
+            ``outcome`` (``odds − 1`` for the winner, ``−1`` otherwise).
 
     Returns:
-        Bets, flat and Kelly results, closing-line value.
+        Bets, flat and Kelly results, closing-line value, the bankroll curve.
     """
-    e = edge(p, odds)
+    e = edge(p, odds) if expected is None else expected
     e = np.where(np.isfinite(e), e, -np.inf)
     pick = e.argmax(axis=1)
     rows = np.arange(len(p))
@@ -90,8 +117,13 @@ def backtest(
         report["verdict"] = "no bet reaches the minimum edge"
         return report
     taken = odds[bet, pick[bet]]
-    won = outcome[bet] == pick[bet]
-    profit = np.where(won, taken - 1.0, -1.0)
+    if realised is None:
+        if outcome is None:
+            raise ValueError("backtest needs the outcome or the realised profit per selection")
+        profit = np.where(outcome[bet] == pick[bet], taken - 1.0, -1.0)
+    else:
+        profit = realised[bet, pick[bet]]
+    won = profit > 0
     rng = np.random.default_rng(params.seed)
     draws = rng.integers(0, n, size=(params.bootstrap, n))
     boot = profit[draws].mean(axis=1)
@@ -105,14 +137,22 @@ def backtest(
         "hit_rate": _r(float(won.mean())),
     }
     bankroll, staked, peak, worst = 1.0, 0.0, 1.0, 0.0
-    share = kelly_stake(p[bet, pick[bet]], taken, params.kelly_fraction, params.max_stake)
-    for day in np.unique(days[bet]):
-        today = days[bet] == day
+    win_equivalent = (1.0 + chosen[bet]) / taken
+    share = kelly_stake(win_equivalent, taken, params.kelly_fraction, params.max_stake)
+    flat_curve = np.cumsum(profit)
+    bet_days = days[bet]
+    day_list = np.unique(bet_days)
+    kelly_curve = np.empty(len(day_list))
+    flat_at_day = np.empty(len(day_list))
+    for j, day in enumerate(day_list):
+        today = bet_days == day
         stakes = share[today] * bankroll
         staked += float(stakes.sum())
         bankroll += float((stakes * profit[today]).sum())
         peak = max(peak, bankroll)
         worst = max(worst, (peak - bankroll) / peak)
+        kelly_curve[j] = bankroll
+        flat_at_day[j] = flat_curve[np.flatnonzero(today)[-1]]
     report["kelly"] = {
         "fraction": params.kelly_fraction,
         "max_stake": params.max_stake,
@@ -120,6 +160,7 @@ def backtest(
         "roi": _r((bankroll - 1.0) / staked) if staked > 0 else None,
         "max_drawdown": _r(worst),
     }
+    report["curve"] = _curve(day_list, flat_at_day, kelly_curve)
     close = closing[bet]
     known = np.isfinite(close).all(axis=1) & (close > 1.0).all(axis=1)
     if known.any():

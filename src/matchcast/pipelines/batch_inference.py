@@ -63,6 +63,16 @@ def main(
         Path | None,
         typer.Option(help="Scoreline model of the markets stage; without it no markets."),
     ] = None,
+    market_aware_model: Annotated[
+        Path | None,
+        typer.Option(help="Model of the market_aware stage; without it no market-aware forecasts."),
+    ] = None,
+    markets_report: Annotated[
+        Path | None, typer.Option(help="reports/markets.json: its value block goes to /model.")
+    ] = None,
+    market_aware_report: Annotated[
+        Path | None, typer.Option(help="reports/market_aware.json: its comparison goes to /model.")
+    ] = None,
 ) -> None:
     """Forecast every scheduled match with the registry's champion."""
     started = time.perf_counter()
@@ -89,6 +99,12 @@ def main(
         mode=resolved.to_dict(),
         moved_out=moved_out,
         scoreline_path=scoreline_model,
+        market_aware_path=market_aware_model,
+        reports={
+            name: path
+            for name, path in (("markets", markets_report), ("market_aware", market_aware_report))
+            if path is not None
+        },
         forecast=horizon,
     )
     logger.info(

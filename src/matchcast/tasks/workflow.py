@@ -50,7 +50,8 @@ STEPS: dict[str, tuple[str, ...] | None] = {
     # monitor (the champion stays; follow with `reload`).
     "daily": ("ingest", "validate", "store", "features", "batch_inference", "monitor"),
     "train": ("features", "train"),
-    "evaluate": ("evaluate", "markets"),  # markets: the scoreline model batch_inference reads
+    # markets, market_aware: the scoreline and market-aware models batch_inference reads
+    "evaluate": ("evaluate", "markets", "market_aware"),
     "register": ("register",),
     "pipeline": None,
 }

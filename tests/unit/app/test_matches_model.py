@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
@@ -102,3 +104,22 @@ def test_model_reports_champion_and_market_evaluation(client: TestClient, served
     assert body["evaluation"]["market_rps"] == pytest.approx(0.2)
     assert body["predictions"]["n_predictions"] == len(served[2])
     assert body["predictions"]["data_version"] == "data-v1"
+
+
+def test_model_carries_the_value_backtests_and_the_market_aware_comparison(
+    client: TestClient, served: Served
+) -> None:
+    files = served[0]
+    published = json.loads(files.model.read_text())
+    body = client.get("/model").json()
+    assert body["value"] == published["value"]
+    assert set(body["value"]["markets"]) == {"1x2", "over_under_2_5", "asian_handicap"}
+    for backtest in body["value"]["markets"].values():
+        assert backtest["verdict"]
+        assert backtest["curve"][-1]["kelly_bankroll"] == pytest.approx(
+            backtest["kelly"]["final_bankroll"], abs=1e-4
+        )
+    aware = body["market_aware"]
+    assert aware["default"] == "football"
+    assert set(aware["forecasters"]) == {"football_only", "market_aware", "pre_match", "closing"}
+    assert aware["forecasters"]["closing"]["gap_to_closing"] is None  # itself: no gap

@@ -220,3 +220,22 @@ def test_finished_records_have_null_markets(client: TestClient, served: Served) 
     filtered = client.get(f"/predict/{match_id}", params={"markets": "xg"})
     assert filtered.status_code == 200
     assert filtered.json()["markets"] is None
+
+
+def test_record_says_its_forecast_kind_and_carries_the_market_aware_one(
+    client: TestClient, served: Served
+) -> None:
+    _, _, predictions = served
+    with_odds = predictions[predictions["market_odds_home"].notna()].iloc[0]
+    without = predictions[predictions["market_odds_home"].isna()].iloc[0]
+    body = client.get(f"/predict/{with_odds['match_id']}").json()
+    assert body["forecast_kind"] == "football"
+    assert body["market_aware"] == {
+        "home": pytest.approx(with_odds["p_market_aware_home"]),
+        "draw": pytest.approx(with_odds["p_market_aware_draw"]),
+        "away": pytest.approx(with_odds["p_market_aware_away"]),
+    }
+    assert body["p_home"] == pytest.approx(with_odds["p_home"])
+    bare = client.get(f"/predict/{without['match_id']}?markets=ou").json()
+    assert bare["forecast_kind"] == "football"
+    assert bare["market_aware"] is None

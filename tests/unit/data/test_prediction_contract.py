@@ -115,3 +115,25 @@ def test_markets_may_be_null(matches: pd.DataFrame) -> None:
     predictions["markets"] = None
     validate_forecasts(predictions)
     validate_forecasts(synthetic_finished(matches), finished=True)
+
+
+def test_market_aware_forecast_is_whole_or_null_and_the_kind_known(matches: pd.DataFrame) -> None:
+    predictions = synthetic_predictions(matches)
+    with_odds = predictions["market_odds_home"].notna()
+    assert predictions.loc[with_odds, "p_market_aware_home"].notna().all()
+    assert predictions.loc[~with_odds, "p_market_aware_home"].isna().all()
+    assert set(predictions["forecast_kind"]) == {"football"}
+    partial = predictions.copy()
+    row = partial.index[with_odds.to_numpy()][0]
+    partial.loc[row, "p_market_aware_draw"] = np.nan
+    with pytest.raises(ValueError, match="market-aware probabilities are partial"):
+        validate_forecasts(partial)
+    off = predictions.copy()
+    off.loc[row, "p_market_aware_home"] += 0.05
+    with pytest.raises(ValueError, match="do not sum to 1 for 1 rows"):
+        validate_forecasts(off)
+    unknown = predictions.copy()
+    unknown.loc[0, "forecast_kind"] = "oracle"
+    with pytest.raises(ValueError, match=r"unknown forecast_kind values \['oracle'\]"):
+        validate_forecasts(unknown)
+    assert synthetic_finished(matches)["p_market_aware_home"].isna().all()

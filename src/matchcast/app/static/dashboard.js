@@ -75,17 +75,19 @@ async function pool(items, limit, worker) {
 
 // --- views ---------------------------------------------------------------------------------------
 
-function currentView() { return location.hash === "#model" ? "model" : "matches"; }
+const VIEWS = ["matches", "model", "value"];
+function currentView() { const v = location.hash.slice(1); return VIEWS.includes(v) ? v : "matches"; }
 
 function showView(fromUser) {
   const view = currentView();
-  for (const name of ["matches", "model"]) {
+  for (const name of VIEWS) {
     $(`view-${name}`).hidden = name !== view;
     const tab = $(`tab-${name}`);
     if (name === view) tab.setAttribute("aria-current", "page"); else tab.removeAttribute("aria-current");
   }
-  document.title = view === "model" ? "matchcast — model" : "matchcast — forecasts";
+  document.title = view === "matches" ? "matchcast — forecasts" : `matchcast — ${view}`;
   if (view === "model" && !state.modelLoaded) { state.modelLoaded = true; loadModelView(); }
+  if (view === "value" && !state.valueLoaded) { state.valueLoaded = true; loadValueView(); }
   if (fromUser) { const heading = $(`${view}-title`); heading.tabIndex = -1; heading.focus(); }
 }
 
@@ -137,12 +139,14 @@ function marketTable(caption, head, rows, key) {
   return t;
 }
 
-function marketsPanel(m) {
+function marketsPanel(m, aware) {
   const p = (x) => `${pct(x, 1)}%`;
   const odds = (x) => (x == null ? "—" : Number(x).toFixed(2));
   const xg = m.expected_goals;
   const dc = m.double_chance;
   return el("div", { class: "markets-panel", "data-testid": "markets" },
+    aware ? el("p", { class: "aware", "data-testid": "market-aware",
+      text: `Market-aware forecast (pre-match price + football): home ${p(aware.home)} · draw ${p(aware.draw)} · away ${p(aware.away)}` }) : null,
     el("p", { class: "xg", "data-market": "expected_goals",
       text: `Expected goals ${xg.home.toFixed(2)} – ${xg.away.toFixed(2)} · both teams score ${p(m.btts.yes)}` }),
     marketTable("Over / under", ["Goals", "Over", "Under"],
@@ -157,7 +161,7 @@ function marketsPanel(m) {
       m.correct_scores.map((s) => [`${s.home}–${s.away}`, p(s.p)]), "correct_scores"));
 }
 
-function toggleMarkets(tr, button, markets) {
+function toggleMarkets(tr, button, markets, aware) {
   const open = button.getAttribute("aria-expanded") === "true";
   const next = tr.nextElementSibling;
   if (open) {
@@ -166,7 +170,7 @@ function toggleMarkets(tr, button, markets) {
     return;
   }
   const detail = el("tr", { class: "markets-row", "data-markets-for": tr.dataset.matchId },
-    el("td", { colSpan: 7 }, marketsPanel(markets)));
+    el("td", { colSpan: 7 }, marketsPanel(markets, aware)));
   tr.after(detail);
   button.setAttribute("aria-expanded", "true");
 }
@@ -178,7 +182,7 @@ function fillRow(tr, match, prediction, failed) {
   if (prediction?.markets) {
     const button = el("button", { type: "button", class: "secondary expand", text: "Markets",
       "aria-expanded": "false", title: "Totals, both teams to score, Asian handicap, likeliest scores" });
-    button.addEventListener("click", () => toggleMarkets(tr, button, prediction.markets));
+    button.addEventListener("click", () => toggleMarkets(tr, button, prediction.markets, prediction.market_aware));
     matchCell.append(button);
   }
   const cells = [
@@ -484,6 +488,76 @@ async function loadModelView() {
   }
   setStatus("model-status", problems.length ? `Some parts could not be loaded — ${problems.join("; ")}` : "Model evaluation loaded.", problems.length > 0);
   document.body.dataset.modelLoaded = "true";
+}
+
+// --- value page ----------------------------------------------------------------------------------
+
+const MARKET_LABELS = { "1x2": "1X2", over_under_2_5: "Over/under 2.5", asian_handicap: "Asian handicap" };
+const SERIES = ["ln-h", "ln-a", "ln-m"];
+const FORECASTER_LABELS = { football_only: "Football-only model (served)", market_aware: "Market-aware",
+  pre_match: "Pinnacle pre-match", closing: "Pinnacle closing — benchmark" };
+
+// One line per market: its Kelly bankroll on the union of the betting days (carried forward).
+function bankrollChart(markets) {
+  const named = Object.entries(markets).filter(([, b]) => (b.curve || []).length);
+  const dates = [...new Set(named.flatMap(([, b]) => b.curve.map((c) => c.date)))].sort();
+  const points = dates.map((date) => ({ label: date.slice(0, 7), date }));
+  const series = named.map(([name, b], k) => {
+    const at = new Map(b.curve.map((c) => [c.date, c.kelly_bankroll]));
+    let last = 1;
+    const values = dates.map((d) => (at.has(d) ? (last = at.get(d)) : last));
+    return { name: MARKET_LABELS[name] || name, cls: SERIES[k % SERIES.length], get: (p) => values[dates.indexOf(p.date)] };
+  });
+  return lineChart(points, series, "Kelly bankroll (starts at 1) by betting day, per market");
+}
+
+function backtestCells(name, b) {
+  const f = b.flat || {}, k = b.kelly || {}, c = b.closing_line_value || {};
+  const ci = f.roi_ci95?.length === 2 ? `${signed(f.roi_ci95[0], 3)} … ${signed(f.roi_ci95[1], 3)}` : "—";
+  return [MARKET_LABELS[name] || name, b.bets, signed(f.roi, 3), ci, num(f.max_drawdown_units, 1), num(k.final_bankroll, 3),
+    k.max_drawdown == null ? "—" : `${pct(k.max_drawdown, 1)}%`, c.beat_closing_share == null ? "—" : `${pct(c.beat_closing_share, 1)}%`];
+}
+
+// Objects come back with sorted keys: show them in a fixed order, unknown names last.
+function ordered(obj, labels) {
+  const known = Object.keys(labels).filter((k) => k in obj);
+  return [...known, ...Object.keys(obj).filter((k) => !(k in labels))].map((k) => [k, obj[k]]);
+}
+
+function renderValue(value) {
+  const markets = Object.fromEntries(ordered(value.markets || {}, MARKET_LABELS));
+  $("verdicts").replaceChildren(...Object.entries(markets).map(([name, b]) =>
+    el("li", { "data-key": name }, el("strong", { text: `${MARKET_LABELS[name] || name}: ` }), b.verdict)));
+  table($("backtests"), "Backtests per market at the best pre-match price",
+    ["Market", "Bets", "Flat ROI", "95 % interval", "Flat max drawdown (units)", "Kelly bankroll", "Kelly max drawdown", "Beat the close"],
+    Object.entries(markets).map(([name, b]) => ({ key: name, cells: backtestCells(name, b) })));
+  $("bankroll").replaceChildren(bankrollChart(markets) || el("p", { class: "muted", text: "No bets to chart." }));
+}
+
+function renderMarketAware(cmp) {
+  $("aware-note").textContent = `Test seasons ${cmp.test_seasons.join(", ")}; the same ${cmp.n} matches with Pinnacle's pre-match and closing prices. ` +
+    `Served by default: ${cmp.default === "football" ? "the football-only model" : cmp.default}; the market-aware forecast is served beside it. Gaps: forecaster − price (negative is better).`;
+  table($("aware"), "Football-only, market-aware, pre-match and closing forecasts on the same matches",
+    ["Forecaster", "Log-loss", "RPS", "Gap to closing", "Gap to pre-match"],
+    ordered(cmp.forecasters, FORECASTER_LABELS).map(([name, s]) => ({ key: name, cls: name === "market_aware" ? "ours" : null, cells: [
+      FORECASTER_LABELS[name] || name, num(s.log_loss), num(s.rps),
+      s.gap_to_closing ? `${signed(s.gap_to_closing.log_loss)} ± ${num(s.gap_to_closing.log_loss_se)}` : "—",
+      s.gap_to_pre_match ? `${signed(s.gap_to_pre_match.log_loss)} ± ${num(s.gap_to_pre_match.log_loss_se)}` : "—"] })));
+}
+
+async function loadValueView() {
+  setStatus("value-status", "Loading the value report…");
+  try {
+    const m = await getJSON("/model");
+    if (m.value) renderValue(m.value);
+    else $("verdicts").replaceChildren(el("li", { text: "No value report published (the markets stage writes it)." }));
+    if (m.market_aware) renderMarketAware(m.market_aware);
+    else $("aware-note").textContent = "No market-aware comparison published (the market_aware stage writes it).";
+    setStatus("value-status", "Value report loaded.");
+  } catch (error) {
+    setStatus("value-status", `The value report could not be loaded — ${error.message}`, true);
+  }
+  document.body.dataset.valueLoaded = "true";
 }
 
 // --- start ---------------------------------------------------------------------------------------
