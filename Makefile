@@ -31,11 +31,14 @@ help:
 	@echo "make test  - install into .venv, run ruff, mypy and every test"
 
 # Re-installs only when the lock or the project metadata changed.
-$(STAMP): requirements.lock pyproject.toml
+# --compile-bytecode: uv writes no .pyc by default, and where PYTHONDONTWRITEBYTECODE is set
+# (this machine, CI) Python never writes them either: every process that imports pandas,
+# scipy or MLflow then compiles them from source again (a DVC stage: 10-40 s of start-up).
+$(STAMP): requirements.lock pyproject.toml Makefile
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
-	@$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
-	@$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
+	@$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python --no-deps -e .
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -69,7 +72,7 @@ test: setup lint typecheck
 # Re-installs only when Airflow's lock changed.
 $(AIRFLOW_STAMP): airflow/requirements.lock | $(STAMP)
 	@test -x $(AIRFLOW_VENV)/bin/python || $(PYTHON) -m venv $(AIRFLOW_VENV)
-	@$(BIN)/uv pip sync --quiet --python $(AIRFLOW_VENV)/bin/python airflow/requirements.lock
+	@$(BIN)/uv pip sync --quiet --compile-bytecode --python $(AIRFLOW_VENV)/bin/python airflow/requirements.lock
 	@touch $(AIRFLOW_STAMP)
 
 airflow-setup: $(AIRFLOW_STAMP)

@@ -40,6 +40,7 @@ from typing import Any
 import httpx
 import pandas as pd
 import sqlalchemy as sa
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -73,6 +74,10 @@ def make_project(work: Path) -> None:
     work.mkdir(parents=True)
     for name in ("dvc.yaml", "params.yaml", ".dvcignore"):
         shutil.copy(REPO / name, work / name)
+    # Batches a month apart: every scheduled match is forecast, not only the next 14 days.
+    params = yaml.safe_load((work / "params.yaml").read_text())
+    params["forecast"]["horizon_days"] = None
+    (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     (work / "src").symlink_to(REPO / "src", target_is_directory=True)
     subprocess.run([str(BIN / "dvc"), "init", "--no-scm", "-q"], cwd=work, check=True)
 

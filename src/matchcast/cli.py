@@ -72,6 +72,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "tasks.workflow",
         "Run an operational step: a group of DVC stages or an API reload.",
     ),
+    "stages": (
+        "tasks.stages",
+        "Run DVC stages' commands in one process (the daily step; then dvc commit).",
+    ),
     "serve": ("app.serve", "Serve the forecasts over HTTP."),
     "worker": (
         "tasks.worker",
@@ -125,6 +129,9 @@ EXPECTED_FAILURES: dict[tuple[str, str], str] = {
         "see reports/validation.json and data/quarantine/ for the rows and their reasons"
     ),
     ("pydantic_core._pydantic_core", "ValidationError"): "fix the value in params.yaml",
+    ("matchcast.tasks.stages", "StageCommandError"): (
+        "check the stage names and their commands in dvc.yaml"
+    ),
 }
 
 
@@ -175,3 +182,7 @@ def _main(
         lambda record: "CloudPickle" not in record.getMessage()
     )
     warnings.filterwarnings("ignore", message=r".*Add type hints to the `predict` method.*")
+
+
+if __name__ == "__main__":  # `python -m matchcast.cli`: how the workflow starts `stages`
+    main()

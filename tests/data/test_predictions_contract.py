@@ -427,7 +427,8 @@ def test_cli_rewrites_atomically_and_appends_again(
     batch: Batch, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     params = batch.root / "params.yaml"
-    params.write_text("batch_inference: {}\n")
+    # every scheduled match, as the library call above (the horizon has its own tests)
+    params.write_text("batch_inference: {}\nforecast: {horizon_days: null}\n")
     write_as_of(
         AsOf("replay", dt.date(2026, 3, 1), "pinned by the test"), batch.root / "as_of.json"
     )

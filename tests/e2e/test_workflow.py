@@ -24,9 +24,10 @@ from typer.testing import CliRunner
 
 from matchcast.cli import app
 from matchcast.config import get_settings
+from matchcast.data import clock
 from matchcast.data.as_of import read_as_of
 from matchcast.tasks.errors import WorkflowError, transient_reason
-from matchcast.tasks.workflow import run_step
+from matchcast.tasks.workflow import run_dvc, run_in_one_process, run_step
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -149,3 +150,20 @@ def test_the_cli_refuses_a_folder_that_is_not_a_project_and_leaves_it_untouched(
     assert result.exit_code == 1
     assert "is not a matchcast DVC project: no dvc.yaml" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_stages_run_in_one_process_then_committed_are_up_to_date_for_dvc(project: Path) -> None:
+    # How the daily step runs (ADR-0018): one `matchcast stages` process, then dvc commit.
+    stages = ["ingest", "validate", "store"]
+    run_in_one_process(project, stages, {clock.TODAY_ENV: "2025-12-01"})
+    run_dvc(project, ["commit", "--force", "--quiet", *stages])
+    resolved = read_as_of(project / "data/interim/as_of.json")
+    assert (resolved.mode, resolved.as_of) == ("live", dt.date(2025, 12, 1))
+    again = run_step("validate", project)
+    assert again.ran == [] and again.skipped == ["validate", "store"]
+
+
+def test_a_failing_stage_fails_the_one_process_run_naming_it(project: Path) -> None:
+    with pytest.raises(WorkflowError, match="matchcast stages ingest nope failed") as failed:
+        run_in_one_process(project, ["ingest", "nope"])
+    assert "stage 'nope' is not in" in str(failed.value)

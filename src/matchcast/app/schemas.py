@@ -285,6 +285,11 @@ class ModelInfo(BaseModel):
     market_aware: MarketAwareComparison | None = Field(
         default=None, description="The market-aware forecast against the model and the prices."
     )
+    horizon_days: int | None = Field(
+        default=None,
+        description="The batch forecasts scheduled matches dated up to as_of + this many "
+        "days (null: every scheduled match).",
+    )
     predictions: PredictionsInfo | None = None
 
 

@@ -51,6 +51,16 @@ class BatchParams(BaseModel):
     finished_window_days: int = Field(default=60, ge=0, le=3660)
 
 
+class ForecastParams(BaseModel):
+    """The ``forecast:`` slice of params.yaml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Scheduled matches dated up to as_of + horizon_days are forecast (and logged); later
+    # ones wait for a later batch. None: every scheduled match (a replay's whole season).
+    horizon_days: int | None = Field(default=14, ge=0, le=3660)
+
+
 @dataclass(frozen=True)
 class BatchResult:
     """What a batch run produced."""
@@ -99,6 +109,7 @@ def run_batch_inference(
     scoreline_path: Path | None = None,
     market_aware_path: Path | None = None,
     reports: Mapping[str, Path] | None = None,
+    forecast: ForecastParams | None = None,
 ) -> BatchResult:
     """Forecast every scheduled match with the champion and publish the files.
 
@@ -125,6 +136,7 @@ def run_batch_inference(
             beside the champion's forecast; None publishes none (ADR-0019).
         reports: ``markets`` and/or ``market_aware`` report paths whose value and
             comparison blocks go into ``model.json`` (``GET /model``); absent: left out.
+        forecast: The ``forecast:`` knobs (the horizon); None forecasts every scheduled match.
 
     Returns:
         The predictions and what was logged.
@@ -138,8 +150,9 @@ def run_batch_inference(
     now = pd.Timestamp.now(tz="UTC")
     scoreline = None if scoreline_path is None else load_scoreline(scoreline_path)
     aware = None if market_aware_path is None else load_market_aware(market_aware_path)
+    horizon = None if forecast is None else forecast.horizon_days
     predictions = forecast_scheduled(
-        champion, features, matches, data_version, as_of, now, scoreline, aware
+        champion, features, matches, data_version, as_of, now, scoreline, aware, horizon
     )
     finished = None
     if finished_out is not None:
@@ -161,6 +174,7 @@ def run_batch_inference(
     card = model_card(champion)
     card["as_of"] = mode or {"mode": "replay", "as_of": as_of, "reason": "given by the caller"}
     card.update(_report_blocks(reports or {}))
+    card["horizon_days"] = horizon
     evaluation = evaluation_card(client, champion) if evaluation_out is not None else None
     # Everything is computed before the first file is replaced; the files go out together.
     files = {out: parquet_writer(predictions), model_out: json_writer(card)}

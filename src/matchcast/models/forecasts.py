@@ -28,13 +28,46 @@ logger = logging.getLogger(__name__)
 PROBABILITY_FLOOR = 1e-9
 
 
-def scheduled_rows(features: pd.DataFrame, matches: pd.DataFrame) -> pd.DataFrame:
-    """The feature rows of every scheduled match of the match table, in kick-off order.
+def within_horizon(matches: pd.DataFrame, as_of: str, horizon_days: int | None) -> pd.Series:
+    """Which rows of the match table are scheduled and dated within the forecast horizon.
+
+    Args:
+        matches: The match table (``status``, ``date``).
+        as_of: Information cut-off (ISO date).
+        horizon_days: Matches dated up to ``as_of + horizon_days`` (inclusive) are in;
+            None: every scheduled match.
+
+    Returns:
+        A boolean mask aligned with ``matches``.
+    """
+    scheduled = matches[C.STATUS] == C.SCHEDULED
+    if horizon_days is None:
+        return scheduled
+    last = pd.Timestamp(as_of) + pd.Timedelta(days=horizon_days)
+    return scheduled & (pd.to_datetime(matches[C.DATE]) <= last)
+
+
+def scheduled_rows(
+    features: pd.DataFrame,
+    matches: pd.DataFrame,
+    as_of: str | None = None,
+    horizon_days: int | None = None,
+) -> pd.DataFrame:
+    """The feature rows of the scheduled matches to forecast, in kick-off order.
+
+    Args:
+        features: The features table.
+        matches: The match table.
+        as_of: Information cut-off (ISO date); needed with ``horizon_days``.
+        horizon_days: Only matches dated up to ``as_of`` + this many days (None: all).
 
     Raises:
-        ValueError: A scheduled match has no feature row, or a match id repeats.
+        ValueError: A wanted match has no feature row, or a match id repeats.
     """
-    wanted = matches.loc[matches[C.STATUS] == C.SCHEDULED, C.MATCH_ID]
+    if horizon_days is not None and as_of is None:
+        raise ValueError("a forecast horizon needs the as_of it counts from")
+    mask = within_horizon(matches, as_of or "", horizon_days)
+    wanted = matches.loc[mask, C.MATCH_ID]
     rows = features[features[C.MATCH_ID].isin(wanted)]
     if rows[C.MATCH_ID].duplicated().any():
         raise ValueError("features have duplicate rows for scheduled matches")
@@ -128,8 +161,9 @@ def forecast_scheduled(
     computed_at: pd.Timestamp,
     scoreline: ScorelineModel | None = None,
     market_aware: MarketAwareModel | None = None,
+    horizon_days: int | None = None,
 ) -> pd.DataFrame:
-    """Forecast every scheduled match of ``matches`` and lay them out as the contract says.
+    """Forecast the scheduled matches within the horizon, laid out as the contract says.
 
     Args:
         champion: The served model.
@@ -142,11 +176,13 @@ def forecast_scheduled(
         scoreline: The scoreline model pricing the markets (None: no markets).
         market_aware: The market-aware model, served beside the champion's forecast where
             the match has pre-match odds (None: no market-aware forecasts; ADR-0019).
+        horizon_days: Only matches dated up to ``as_of`` + this many days (None: every
+            scheduled match).
 
     Returns:
         The validated ``predictions.parquet`` frame.
     """
-    rows = scheduled_rows(features, matches)
+    rows = scheduled_rows(features, matches, as_of, horizon_days)
     probs = predict_probabilities(champion.model, rows, champion.feature_columns)
     market = matches[[C.MATCH_ID, *C.ODDS_PRE, C.ODDS_PRE_SOURCE]]
     reasons = compute_reasons(rows, features)

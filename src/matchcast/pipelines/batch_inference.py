@@ -1,7 +1,8 @@
-"""DVC stage ``batch_inference``: forecasts for every scheduled match, from the champion.
+"""DVC stage ``batch_inference``: forecasts for the scheduled matches, from the champion.
 
 Loads ``models:/matchcast-1x2@champion``, predicts the point-in-time features of every
-scheduled match (after ``data.as_of``, plus any fixtures), attaches fair odds, the
+scheduled match (after ``data.as_of``, plus any fixtures) dated within
+``forecast.horizon_days`` of ``as_of``, attaches fair odds, the
 market's pre-match odds, the top reasons and the model's provenance, and writes
 ``predictions.parquet`` and ``model.json`` atomically. The run is logged to MLflow and the
 forecasts are appended to the store's prediction log, to be scored when results arrive.
@@ -27,7 +28,7 @@ from matchcast.config import get_settings
 from matchcast.data.as_of import read_as_of
 from matchcast.data.params import load_section
 from matchcast.models import registry
-from matchcast.models.batch import BatchParams, run_batch_inference
+from matchcast.models.batch import BatchParams, ForecastParams, run_batch_inference
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def main(
     evaluation_out: Annotated[
         Path | None, typer.Option(help="JSON of the champion's test evaluation to write.")
     ] = None,
-    params: Annotated[Path, typer.Option(help="Params file (batch_inference).")] = Path(
+    params: Annotated[Path, typer.Option(help="Params file (batch_inference, forecast).")] = Path(
         "params.yaml"
     ),
     moved_out: Annotated[
@@ -79,6 +80,7 @@ def main(
     resolved = read_as_of(as_of_path)
     as_of = resolved.as_of.isoformat()
     knobs = BatchParams.model_validate(load_section(params, "batch_inference") or {})
+    horizon = ForecastParams.model_validate(load_section(params, "forecast") or {})
     result = run_batch_inference(
         features,
         matches,
@@ -103,6 +105,7 @@ def main(
             for name, path in (("markets", markets_report), ("market_aware", market_aware_report))
             if path is not None
         },
+        forecast=horizon,
     )
     logger.info(
         "batch_inference done in %.1fs: %d forecasts, run %s, %s rows logged at %s",

@@ -55,6 +55,10 @@ STEPS: dict[str, tuple[str, ...] | None] = {
     "register": ("register",),
     "pipeline": None,
 }
+# Steps whose stages run in one `matchcast stages` process, then `dvc commit`: a day's
+# stages all change every day, and one process pays the imports once instead of six
+# times (ADR-0018). The other steps keep `dvc repro`, which skips what did not change.
+ONE_PROCESS = frozenset({"daily"})
 RELOAD = "reload"
 STEP_NAMES = (*STEPS, RELOAD)
 OUTPUT_TAIL = 4000
@@ -137,6 +141,29 @@ def run_dvc(project_dir: Path, args: Sequence[str], env: Mapping[str, str] | Non
     return done.stdout
 
 
+def run_in_one_process(
+    project_dir: Path, stages: Sequence[str], env: Mapping[str, str] | None = None
+) -> str:
+    """Run ``stages``' commands in one ``matchcast stages`` process; return its stdout.
+
+    Raises:
+        WorkflowError: A stage failed (its outputs stay as they were: each stage
+            publishes atomically); the stages before it ran but are not committed.
+    """
+    command = [sys.executable, "-m", "matchcast.cli", "stages", *stages]
+    command += ["--project-dir", str(project_dir)]
+    logger.info("%s: matchcast stages %s", project_dir, " ".join(stages))
+    done = subprocess.run(
+        command, cwd=project_dir, env=_environment(env), capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        tail = (done.stdout + done.stderr)[-OUTPUT_TAIL:]
+        raise WorkflowError(
+            f"matchcast stages {' '.join(stages)} failed ({done.returncode}):\n{tail}"
+        )
+    return done.stdout
+
+
 def reload_api(api_url: str | None, api_key: str | None, timeout_s: float = 30.0) -> str:
     """Ask a running API to reload its files; a no-op description when none is configured."""
     if not api_url:
@@ -192,9 +219,14 @@ def run_step(
     if missing:
         raise WorkflowError(f"step {step!r} needs stage(s) {missing} missing from dvc.yaml")
     day = as_of or clock.today()
-    args = ["repro"] if stages is None else ["repro", "--single-item", *stages]
-    stdout = run_dvc(folder, args, {**(env or {}), clock.TODAY_ENV: day.isoformat()})
-    ran, skipped = _parse_dvc_output(stdout)
+    stage_env = {**(env or {}), clock.TODAY_ENV: day.isoformat()}
+    if step in ONE_PROCESS and stages is not None:
+        run_in_one_process(folder, stages, stage_env)
+        run_dvc(folder, ["commit", "--force", "--quiet", *stages], stage_env)
+        ran, skipped = list(stages), list[str]()
+    else:
+        args = ["repro"] if stages is None else ["repro", "--single-item", *stages]
+        ran, skipped = _parse_dvc_output(run_dvc(folder, args, stage_env))
     return StepResult(
         step=step,
         project_dir=str(folder),

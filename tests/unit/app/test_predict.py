@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from tests.fixtures.sample import model_metadata, write_serving_files
 
+from matchcast.app.main import create_app
+from matchcast.app.runtime import ServeConfig
 from matchcast.app.state import ServingFiles
+from matchcast.data.io import write_json
 
 Served = tuple[ServingFiles, pd.DataFrame, pd.DataFrame]
 
@@ -95,6 +101,20 @@ def test_scheduled_match_without_forecast_is_404_saying_so(
     assert response.status_code == 404
     assert response.json()["detail"] == (
         f"match {missing[0]!r} is scheduled but has no forecast in predictions data-v1"
+    )
+
+
+def test_a_match_beyond_the_horizon_is_404_naming_the_horizon(tmp_path: Path) -> None:
+    files, matches, predictions = write_serving_files(tmp_path)
+    write_json({**model_metadata(), "horizon_days": 14}, files.model)
+    scheduled = set(matches.loc[matches["status"] == "scheduled", "match_id"])
+    missing = sorted(scheduled - set(predictions["match_id"]))[0]
+    with TestClient(create_app(ServeConfig(files=files))) as client:
+        detail = client.get(f"/predict/{missing}").json()["detail"]
+        assert client.get("/model").json()["horizon_days"] == 14
+    assert detail == (
+        f"match {missing!r} is scheduled but has no forecast in predictions data-v1: the "
+        "batch forecasts matches up to 14 days after 2026-03-01; a later day's batch will"
     )
 
 

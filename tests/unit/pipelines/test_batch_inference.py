@@ -49,6 +49,21 @@ def test_scheduled_rows_are_every_scheduled_match_in_kickoff_order() -> None:
     assert rows["kickoff"].is_monotonic_increasing
 
 
+def test_only_matches_within_the_horizon_are_forecast() -> None:
+    features = frame().assign(date=pd.date_range("2026-03-01", periods=6, freq="7D"))
+    # scheduled matches dated 15, 22, 29 Mar and 5 Apr; as_of 1 Mar
+    within = scheduled_rows(features, features, "2026-03-01", horizon_days=21)
+    assert sorted(within["date"].dt.day) == [15, 22]  # the 22nd is as_of + 21: inclusive
+    assert len(scheduled_rows(features, features, "2026-03-01", horizon_days=None)) == 4
+    assert scheduled_rows(features, features, "2026-03-01", horizon_days=0).empty
+
+
+def test_a_horizon_without_as_of_is_an_error() -> None:
+    features = frame().assign(date=pd.Timestamp("2026-03-01"))
+    with pytest.raises(ValueError, match="horizon needs the as_of"):
+        scheduled_rows(features, features, horizon_days=14)
+
+
 def test_scheduled_match_without_features_is_an_error() -> None:
     features = frame()
     with pytest.raises(ValueError, match="1 scheduled matches have no features"):

@@ -116,6 +116,13 @@ def missing_detail(state: ServingState, match_id: str) -> str:
             "is served only if a forecast was logged before its kick-off and it was played "
             "within the batch's window"
         )
+    model = state.model
+    if model is not None and model.horizon_days is not None and model.as_of is not None:
+        return (
+            f"match {match_id!r} is scheduled but has no forecast in predictions {version}: "
+            f"the batch forecasts matches up to {model.horizon_days} days after "
+            f"{model.as_of.as_of}; a later day's batch will"
+        )
     return f"match {match_id!r} is scheduled but has no forecast in predictions {version}"
 
 
