@@ -115,6 +115,7 @@ class Batch:
     finished_out: Path
     evaluation_out: Path
     expected_finished: dict[str, str]  # match id -> model version of the forecast that counts
+    written: dict[str, bytes]  # the files as this batch wrote them (later tests rewrite them)
 
 
 def register_champion(tracking_uri: str, artifact_root: Path) -> str:
@@ -226,6 +227,12 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Batch]:
         evaluation_out=evaluation_out,
         params=BatchParams(finished_window_days=WINDOW_DAYS),
     )
+    written = {
+        "predictions": out.read_bytes(),
+        "model": model_out.read_bytes(),
+        "finished": finished_out.read_bytes(),
+        "evaluation": evaluation_out.read_bytes(),
+    }
     yield Batch(
         root,
         tracking_uri,
@@ -237,6 +244,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Batch]:
         finished_out,
         evaluation_out,
         expected,
+        written,
     )
     mlflow.set_tracking_uri(previous)
 
@@ -457,17 +465,12 @@ def test_cli_rewrites_atomically_and_appends_again(
 
 
 def test_the_batch_is_published_to_the_store_with_the_files_bytes(batch: Batch) -> None:
-    # Replicas on other hosts load this copy (ADR-0021): the newest published batch holds
-    # the same bytes as the files (other tests here may have run the batch again).
+    # Replicas on other hosts load this copy (ADR-0021): the batch's version holds the
+    # bytes of the files it wrote (a later test here runs the batch again and rewrites them).
     assert batch.result.batch_version is not None
     with store.migrated_engine(batch.database_url) as engine:
         latest = store.latest_batch_version(engine)
         assert latest is not None and latest >= batch.result.batch_version
-        published = store.load_batch(engine, latest)
+        published = store.load_batch(engine, batch.result.batch_version)
     assert published.model_version == str(batch.result.card["version"])
-    assert published.files == {
-        "predictions": batch.out.read_bytes(),
-        "model": batch.model_out.read_bytes(),
-        "finished": batch.finished_out.read_bytes(),
-        "evaluation": batch.evaluation_out.read_bytes(),
-    }
+    assert published.files == batch.written
