@@ -23,7 +23,8 @@ export MATCHCAST_FOOTBALL_DATA ?= $(SHARED_ARCHIVE)
 endif
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help run test setup pipeline serve lint typecheck unit clean-outputs airflow-setup airflow-test
+.PHONY: help run test setup pipeline serve lint typecheck unit clean-outputs airflow-setup airflow-test \
+	cluster-up cluster-down cluster-test
 
 help:
 	@echo "make run   - install into .venv, run the pipeline (dvc repro), serve API + dashboard"
@@ -80,3 +81,15 @@ airflow-test: setup airflow-setup
 
 clean-outputs:
 	rm -rf data reports/*.json reports/*.csv mlruns mlartifacts mlflow.db
+
+# The reference cluster (deploy/cluster, ADR-0021): network namespaces as hosts, HAProxy,
+# two API replicas, two Celery workers. Needs root, haproxy and socat.
+cluster-up: setup
+	@deploy/cluster/up.sh
+
+cluster-down:
+	@deploy/cluster/down.sh
+
+# Chaos tests on a cluster of their own: up, tests, down (also after a failure).
+cluster-test: setup
+	@MATCHCAST_CLUSTER_TESTS=1 $(BIN)/pytest -q -p no:cacheprovider tests/cluster

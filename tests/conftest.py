@@ -8,9 +8,15 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from matchcast.data import store
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_ARCHIVE = Path(
@@ -69,3 +75,20 @@ def amqp_url() -> str:
     """URL of the real RabbitMQ on this machine."""
     require_service("RabbitMQ", "127.0.0.1", 5672)
     return os.environ.get("MATCHCAST_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+
+
+@pytest.fixture()
+def pg_url(postgres_url: str) -> Iterator[str]:
+    """A fresh, empty database on the real server, dropped after the test."""
+    name = f"matchcast_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(
+        store.create_engine_for(postgres_url).url, isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()

@@ -60,6 +60,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "pipelines.batch_inference",
         "Forecast every scheduled match with the champion.",
     ),
+    "publish-batch": (
+        "data.publish_batch",
+        "Publish forecast files to the store as a new batch (replicas follow it).",
+    ),
     "monitor": (
         "pipelines.monitor",
         "Drift of the scheduled matches; live quality of the logged forecasts.",

@@ -162,6 +162,17 @@ class Settings(BaseSettings):
     access_log: bool = Field(
         default=False, description="Log every request as one JSON line (latency, status, id)."
     )
+    follow_batches: bool = Field(
+        default=False,
+        description="Serve the SQL store's newest published forecast batch (written into this "
+        "replica's own files); for replicas on hosts that share no disk (ADR-0021).",
+    )
+    batch_poll_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="With follow_batches: poll the store this often; PostgreSQL also "
+        "notifies at once.",
+    )
     http_timeout_s: float = Field(default=30.0, gt=0)
     http_retries: int = Field(default=4, ge=0, le=20)
 

@@ -453,3 +453,20 @@ def test_cli_rewrites_atomically_and_appends_again(
     with store.migrated_engine(batch.database_url) as engine:
         log = store.load_prediction_log(engine)
         assert (log["features_as_of"] == pd.Timestamp("2026-03-01", tz="UTC")).sum() == 80
+
+
+def test_the_batch_is_published_to_the_store_with_the_files_bytes(batch: Batch) -> None:
+    # Replicas on other hosts load this copy (ADR-0021): the newest published batch holds
+    # the same bytes as the files (other tests here may have run the batch again).
+    assert batch.result.batch_version is not None
+    with store.migrated_engine(batch.database_url) as engine:
+        latest = store.latest_batch_version(engine)
+        assert latest is not None and latest >= batch.result.batch_version
+        published = store.load_batch(engine, latest)
+    assert published.model_version == str(batch.result.card["version"])
+    assert published.files == {
+        "predictions": batch.out.read_bytes(),
+        "model": batch.model_out.read_bytes(),
+        "finished": batch.finished_out.read_bytes(),
+        "evaluation": batch.evaluation_out.read_bytes(),
+    }

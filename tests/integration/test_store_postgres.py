@@ -6,7 +6,6 @@ afterwards, so reruns start clean and nothing touches the shared ``test`` databa
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -18,7 +17,6 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import make_url
 
 from matchcast.data import columns as C
 from matchcast.data import store
@@ -48,6 +46,7 @@ def canonical_matches(n: int = 40, seed: int = 1) -> pd.DataFrame:
             .tz_convert("UTC")
             .astype("datetime64[ns, UTC]"),
             C.TIME_KNOWN: np.arange(n) % 5 != 0,
+            C.NEUTRAL: np.arange(n) % 7 == 0,
             C.HOME_TEAM: [f"Club {h[-1]}" for h in home],
             C.AWAY_TEAM: [f"Club {a[-1]}" for a in away],
             C.HOME_ID: home,
@@ -72,23 +71,6 @@ def canonical_matches(n: int = 40, seed: int = 1) -> pd.DataFrame:
     for name in store.STRING_COLUMNS:
         frame[name] = frame[name].astype("string")
     return frame[list(C.CANONICAL_COLUMNS)]
-
-
-@pytest.fixture()
-def pg_url(postgres_url: str) -> Iterator[str]:
-    """A fresh, empty database on the real server, dropped after the test."""
-    name = f"matchcast_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(
-        store.create_engine_for(postgres_url).url, isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 @pytest.fixture()

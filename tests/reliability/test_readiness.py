@@ -101,3 +101,17 @@ def test_a_reachable_job_store_is_ready(tmp_path: Path) -> None:
         ready = client.get("/readyz")
     assert ready.status_code == 200, ready.text
     assert ready.json()["checks"]["job_store"] == {"ok": True, "reason": None}
+
+
+def test_a_load_balancer_may_ask_for_the_serving_check_alone(tmp_path: Path) -> None:
+    files, _, _ = write_serving_files(tmp_path)
+    jobs = JobsConfig(database_url=UNREACHABLE_STORE)
+    config = ServeConfig(files=files, reload_interval_s=0, jobs=jobs)
+    with TestClient(create_app(config)) as client:
+        assert client.get("/readyz").status_code == 503  # the job store is down
+        serving = client.get("/readyz", params={"check": "serving"})
+        assert serving.status_code == 200
+        assert list(serving.json()["checks"]) == ["serving"]
+        unknown = client.get("/readyz", params={"check": ["serving", "disk"]})
+        assert unknown.status_code == 422
+        assert "unknown readiness check disk" in unknown.json()["detail"]

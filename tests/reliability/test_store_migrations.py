@@ -70,5 +70,5 @@ def test_a_sqlite_upgrade_waits_while_another_holds_the_migration_lock(tmp_path:
         held.release()
     upgrade.join(60)
     assert not upgrade.is_alive()
-    assert store.schema_revision(engine) == "0004"
+    assert store.schema_revision(engine) == "0006"
     engine.dispose()

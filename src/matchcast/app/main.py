@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from matchcast.app.auth import AdminGate
+from matchcast.app.batch_follower import start_follower
 from matchcast.app.cache import RedisCache
 from matchcast.app.metrics import Metrics, MetricsMiddleware
 from matchcast.app.middleware import (
@@ -69,6 +70,7 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        follower = start_follower(runtime)
         loaded = await asyncio.to_thread(runtime.holder.refresh)
         runtime.note_reload(loaded)
         # Everything alive now (imports, the loaded files) lives as long as the process:
@@ -88,6 +90,8 @@ def create_app(config: ServeConfig) -> FastAPI:
         try:
             yield
         finally:
+            if follower is not None:
+                await asyncio.to_thread(follower.stop)
             if watcher is not None:
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -114,9 +114,10 @@ class ReadinessChecks:
         """The registered checks' names."""
         return list(self._checks)
 
-    async def evaluate(self) -> ReadinessReport:
-        """Run every check (blocking ones concurrently in threads) and collect the results."""
-        names = list(self._checks)
+    async def evaluate(self, only: list[str] | None = None) -> ReadinessReport:
+        """Run every check, or those named in ``only`` (blocking ones concurrently in
+        threads), and collect the results."""
+        names = [name for name in self._checks if only is None or name in only]
         results = await asyncio.gather(*(self._run(name, self._checks[name]) for name in names))
         return ReadinessReport(dict(zip(names, results, strict=True)))
 

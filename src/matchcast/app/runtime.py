@@ -51,6 +51,8 @@ class ServeConfig:
     max_body_bytes: int = 1024 * 1024
     rate_limit: RateLimit = field(default_factory=RateLimit)
     access_log: bool = False
+    batch_store_url: str | None = None  # follow the store's published batches (ADR-0021)
+    batch_poll_s: float = 30.0
     admin_keys: AdminKeys = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -84,6 +86,8 @@ class ServeConfig:
                 settings.rate_limit_per_s, settings.rate_limit_burst, settings.rate_limit_redis_url
             ),
             access_log=settings.access_log,
+            batch_store_url=settings.database_url if settings.follow_batches else None,
+            batch_poll_s=settings.batch_poll_s,
         )
 
 

@@ -13,6 +13,7 @@ SEASON: Final = "season"  # "2024-25" (split-year) or "2024" (calendar-year leag
 DATE: Final = "date"  # local match date (datetime64, midnight)
 KICKOFF: Final = "kickoff"  # UTC timestamp; local midnight when the time is unknown
 TIME_KNOWN: Final = "kickoff_time_known"  # False for files without a Time column
+NEUTRAL: Final = "neutral"  # True when neither side plays at home (False unless the source says)
 HOME_TEAM: Final = "home_team"  # name as the source spells it
 AWAY_TEAM: Final = "away_team"
 HOME_ID: Final = "home_team_id"  # stable slug, e.g. "man-united"
@@ -60,6 +61,7 @@ CANONICAL_COLUMNS: Final = (
     DATE,
     KICKOFF,
     TIME_KNOWN,
+    NEUTRAL,
     HOME_TEAM,
     AWAY_TEAM,
     HOME_ID,

@@ -142,6 +142,17 @@ def row_contract(as_of: dt.date) -> pa.DataFrameSchema:
         c.HOME_GOALS: _goals_column(),
         c.AWAY_GOALS: _goals_column(),
         c.RESULT: pa.Column(str, pa.Check.isin(list(c.RESULTS)), nullable=True),
+        # missing = a ``neutral`` cell that is not a yes/no value (the generic reader);
+        # nullable so that the row's reason says so, not the column's null check
+        c.NEUTRAL: pa.Column(
+            checks=pa.Check(
+                lambda flag: flag.notna(),
+                ignore_na=False,
+                name="neutral_flag",
+                error="neutral is not a yes/no value",
+            ),
+            nullable=True,
+        ),
         **{
             name: pa.Column(float, pa.Check.gt(1.0), nullable=True)
             for name in (*c.ODDS_PRE, *c.ODDS_CLOSE)
@@ -191,6 +202,7 @@ MATCH_TABLE = pa.DataFrameSchema(
         c.DATE: pa.Column("datetime64[ns]", nullable=False),
         c.KICKOFF: pa.Column(pd.DatetimeTZDtype(tz="UTC"), nullable=False),
         c.TIME_KNOWN: pa.Column(bool),
+        c.NEUTRAL: pa.Column(bool),
         c.HOME_TEAM: pa.Column(str, nullable=False),
         c.AWAY_TEAM: pa.Column(str, nullable=False),
         c.HOME_ID: pa.Column(str, nullable=False),

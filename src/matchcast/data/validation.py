@@ -185,6 +185,7 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     ):
         frame[name] = frame[name].astype("string")
     frame[c.TIME_KNOWN] = frame[c.TIME_KNOWN].astype(bool)
+    frame[c.NEUTRAL] = frame[c.NEUTRAL].astype(bool)
     frame[c.SOURCE_LINE] = frame[c.SOURCE_LINE].astype("int64")
     return (
         frame[list(c.CANONICAL_COLUMNS)]

@@ -149,6 +149,8 @@ def build_features(matches: pd.DataFrame, params: FeatureParams) -> pd.DataFrame
     features.update(variant_features(tl, params, features))
     features.update(form_features(tl, hs, as_, hst, ast, params.form))
     features.update(ctx)
+    # Lets the model tell neutral ground apart (its intercept carries the home edge).
+    features["f_neutral"] = tl.neutral.astype(np.float64)
     features.update(head_to_head(tl, params.context))
     features.update(team_context(tl, params.context))
     if params.use_market_features:

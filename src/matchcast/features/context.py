@@ -33,7 +33,8 @@ def league_rates(tl: Timeline, params: ContextParams) -> dict[str, FloatArray]:
 
     Returns:
         ``f_league_{home_win,draw,away_win}_rate`` and ``f_league_{home,away}_goals``, each
-        shrunk toward :data:`LEAGUE_PRIOR` by ``league_prior_matches`` pseudo-matches.
+        shrunk toward :data:`LEAGUE_PRIOR` by ``league_prior_matches`` pseudo-matches; on
+        neutral ground the home and away values are both their mean.
     """
     idx = np.flatnonzero(tl.finished)
     rows = KeyedRows.build(tl.league[idx], tl.day[idx], idx.astype(np.int64))
@@ -56,6 +57,12 @@ def league_rates(tl: Timeline, params: ContextParams) -> dict[str, FloatArray]:
         rate[(count + n0) == 0] = LEAGUE_PRIOR[name]
         suffix = "rate" if name in ("home_win", "draw", "away_win") else ""
         out[f"f_league_{name}_{suffix}".rstrip("_")] = rate
+    # On neutral ground the league's home edge does not apply: both sides get the mean.
+    for pair in (("home_win_rate", "away_win_rate"), ("home_goals", "away_goals")):
+        home_key, away_key = (f"f_league_{name}" for name in pair)
+        mean = (out[home_key] + out[away_key]) / 2.0
+        out[home_key] = np.where(tl.neutral, mean, out[home_key])
+        out[away_key] = np.where(tl.neutral, mean, out[away_key])
     return out
 
 

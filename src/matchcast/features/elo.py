@@ -3,7 +3,8 @@
 The expected home score is ``1 / (1 + 10 ** (-(R_home + HFA_league - R_away) / 400))``; a
 result moves both ratings by ``K * (1 + |goal difference|) ** gd_exponent * (S - E)``
 (the goal-based K of Hvattum & Arntzen, 2010). At a team's first match of a new season
-its rating is pulled toward the mean of the league it last played in.
+its rating is pulled toward the mean of the league it last played in. A match on neutral
+ground has no home advantage and does not move the league's learned advantage.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def elo_pass(
     home, away = tl.home.tolist(), tl.away.tolist()
     league, level = tl.league.tolist(), tl.league_level.tolist()
     season, day = tl.season.tolist(), tl.day.tolist()
-    finished = tl.finished.tolist()
+    finished, neutral = tl.finished.tolist(), tl.neutral.tolist()
     hg, ag = tl.home_goals.tolist(), tl.away_goals.tolist()
     out_home, out_away, out_hfa = [0.0] * n, [0.0] * n, [0.0] * n
     starts = tl.group_starts.tolist()
@@ -98,7 +99,7 @@ def elo_pass(
             h, a = home[i], away[i]
             out_home[i] = pending.get(h, rating[h])
             out_away[i] = pending.get(a, rating[a])
-            out_hfa[i] = hfa[league[i]]
+            out_hfa[i] = 0.0 if neutral[i] else hfa[league[i]]
         for t, value in pending.items():
             rating[t] = value
             seen[t] = True
@@ -108,7 +109,8 @@ def elo_pass(
                 delta = rating_change(diff, hg[i], ag[i], params)
                 rating[home[i]] += delta
                 rating[away[i]] -= delta
-                hfa[league[i]] += params.home_advantage_k * delta
+                if not neutral[i]:
+                    hfa[league[i]] += params.home_advantage_k * delta
             for t in (home[i], away[i]):
                 roster.record(t, league[i], day[i])
                 team_season[t] = season[i]

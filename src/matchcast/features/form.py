@@ -87,7 +87,8 @@ def form_features(
     Returns:
         ``f_{home,away}_form{w}_{stat}`` (all matches) and ``f_home_home_form{w}_{stat}`` /
         ``f_away_away_form{w}_{stat}`` (home matches of the home team, away matches of the
-        away team), stat in :data:`FORM_STATS`.
+        away team), stat in :data:`FORM_STATS`. Neutral-ground matches count for no venue;
+        a match on neutral ground gets the overall form as its venue form.
     """
     n = tl.n
     team = np.concatenate([tl.home, tl.away])
@@ -95,6 +96,7 @@ def form_features(
     pos = np.concatenate([np.arange(n), np.arange(n)]).astype(np.int64)
     is_home = np.concatenate([np.ones(n, bool), np.zeros(n, bool)])
     finished = np.concatenate([tl.finished, tl.finished])
+    at_venue = ~np.concatenate([tl.neutral, tl.neutral])
     values = _long_values(tl, home_shots, away_shots, home_sot, away_sot)
     out: dict[str, FloatArray] = {}
     overall = _rolling_means(finished, team, day, pos, values, params.windows, team, day)
@@ -102,14 +104,31 @@ def form_features(
         out[f"f_home_form{w}_{name}"] = arr[:n]
         out[f"f_away_form{w}_{name}"] = arr[n:]
     at_home = _rolling_means(
-        finished & is_home, team, day, pos, values, params.venue_windows, tl.home, tl.day
+        finished & is_home & at_venue, team, day, pos, values, params.venue_windows, tl.home, tl.day
     )
     for (name, w), arr in at_home.items():
-        out[f"f_home_home_form{w}_{name}"] = arr
-    away_rows = finished & ~is_home
+        out[f"f_home_home_form{w}_{name}"] = _neutral_venue(tl, arr, overall, name, w, slice(0, n))
+    away_rows = finished & ~is_home & at_venue
     at_away = _rolling_means(
         away_rows, team, day, pos, values, params.venue_windows, tl.away, tl.day
     )
     for (name, w), arr in at_away.items():
-        out[f"f_away_away_form{w}_{name}"] = arr
+        out[f"f_away_away_form{w}_{name}"] = _neutral_venue(
+            tl, arr, overall, name, w, slice(n, 2 * n)
+        )
     return out
+
+
+def _neutral_venue(
+    tl: Timeline,
+    venue: FloatArray,
+    overall: dict[tuple[str, int], FloatArray],
+    name: str,
+    window: int,
+    side: slice,
+) -> FloatArray:
+    """Venue form, replaced by the overall form of the same window on neutral ground."""
+    if not tl.neutral.any():
+        return venue
+    fallback = overall[(name, window)][side] if (name, window) in overall else np.nan
+    return np.where(tl.neutral, fallback, venue)

@@ -5,6 +5,8 @@ A rating ``R`` maps to an expected goal difference against an average side,
 ``psi(R_home_team_home) - psi(R_away_team_away)``. The error ``e`` between the observed
 and expected goal difference is damped to ``c * log10(1 + |e|)``; the venue rating moves by
 ``learning_rate`` times it, and the team's other venue rating follows by ``cross_rate``.
+On neutral ground neither side is at its venue: each team is rated by the mean of its two
+ratings, and both of them move by the mean of the two rates.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ def pi_update(
     away_rating: tuple[float, float],
     goal_difference: float,
     params: PiParams,
+    neutral: bool = False,
 ) -> tuple[tuple[float, float], tuple[float, float]]:
     """Ratings after one result.
 
@@ -41,17 +44,29 @@ def pi_update(
         away_rating: The away team's (home, away) ratings before the match.
         goal_difference: Home goals minus away goals.
         params: Pi-rating constants.
+        neutral: The match was on neutral ground (the first-named side is not at home).
 
     Returns:
         New (home, away) ratings of the home team and of the away team.
     """
     c = params.base
-    predicted = expected_goal_difference(home_rating[0], c) - expected_goal_difference(
-        away_rating[1], c
-    )
+    if neutral:
+        predicted = expected_goal_difference(sum(home_rating) / 2.0, c) - expected_goal_difference(
+            sum(away_rating) / 2.0, c
+        )
+    else:
+        predicted = expected_goal_difference(home_rating[0], c) - expected_goal_difference(
+            away_rating[1], c
+        )
     error = goal_difference - predicted
     weighted = math.copysign(c * math.log10(1.0 + abs(error)), error)
     step = weighted * params.learning_rate
+    if neutral:
+        both = step * (1.0 + params.cross_rate) / 2.0
+        return (
+            (home_rating[0] + both, home_rating[1] + both),
+            (away_rating[0] - both, away_rating[1] - both),
+        )
     h_home = home_rating[0] + step
     h_away = home_rating[1] + step * params.cross_rate
     a_away = away_rating[1] - step
@@ -70,7 +85,7 @@ def pi_pass(tl: Timeline, params: PiParams, prior: PriorParams) -> dict[str, Flo
     Returns:
         ``f_pi_home`` (home team's home rating), ``f_pi_away`` (away team's away rating),
         ``f_pi_home_overall``/``f_pi_away_overall`` (mean of each team's two ratings) and
-        ``f_pi_expected_gd``.
+        ``f_pi_expected_gd``; on neutral ground the venue ratings are the overall ones.
     """
     n = tl.n
     r_home = [0.0] * tl.n_teams
@@ -79,7 +94,7 @@ def pi_pass(tl: Timeline, params: PiParams, prior: PriorParams) -> dict[str, Flo
     roster = LeagueRoster(tl.n_teams, tl.n_leagues, prior.active_days)
     home, away = tl.home.tolist(), tl.away.tolist()
     league, level, day = tl.league.tolist(), tl.league_level.tolist(), tl.day.tolist()
-    finished = tl.finished.tolist()
+    finished, neutral = tl.finished.tolist(), tl.neutral.tolist()
     gd = (tl.home_goals - tl.away_goals).tolist()
     cols = {k: [0.0] * n for k in ("hh", "ha", "ah", "aa")}
     starts = tl.group_starts.tolist()
@@ -108,17 +123,20 @@ def pi_pass(tl: Timeline, params: PiParams, prior: PriorParams) -> dict[str, Flo
             h, a = home[i], away[i]
             if finished[i]:
                 (r_home[h], r_away[h]), (r_home[a], r_away[a]) = pi_update(
-                    (r_home[h], r_away[h]), (r_home[a], r_away[a]), gd[i], params
+                    (r_home[h], r_away[h]), (r_home[a], r_away[a]), gd[i], params, neutral[i]
                 )
             roster.record(h, league[i], day[i])
             roster.record(a, league[i], day[i])
     hh, ha = np.array(cols["hh"]), np.array(cols["ha"])
     ah, aa = np.array(cols["ah"]), np.array(cols["aa"])
+    home_overall, away_overall = (hh + ha) / 2.0, (ah + aa) / 2.0
+    hh = np.where(tl.neutral, home_overall, hh)
+    aa = np.where(tl.neutral, away_overall, aa)
     expected = _psi(hh, params.base) - _psi(aa, params.base)
     return {
         "f_pi_home": hh,
         "f_pi_away": aa,
-        "f_pi_home_overall": (hh + ha) / 2.0,
-        "f_pi_away_overall": (ah + aa) / 2.0,
+        "f_pi_home_overall": home_overall,
+        "f_pi_away_overall": away_overall,
         "f_pi_expected_gd": expected,
     }

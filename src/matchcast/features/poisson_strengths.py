@@ -6,7 +6,9 @@ exponentially time-weighted sums (weight ``exp(-xi * age in days)``, as in Dixon
 1997): goals scored over the goals an average side would have scored against the same
 opponents, shrunk toward the league mean. The sums are updated as results arrive, so this
 is the online counterpart of refitting the time-weighted model before every match day.
-The same machinery rates shots on target where the source has them.
+The same machinery rates shots on target where the source has them. On neutral ground both
+sides expect the mean of the league's home and away rates, and the match adds its mean
+count to both, so it tells the league's totals but nothing of its home edge.
 """
 
 from __future__ import annotations
@@ -108,6 +110,7 @@ def strength_pass(
     roster = LeagueRoster(tl.n_teams, tl.n_leagues, prior.active_days)
     home, away = tl.home.tolist(), tl.away.tolist()
     league, level, day = tl.league.tolist(), tl.league_level.tolist(), tl.day.tolist()
+    neutral = tl.neutral.tolist()
     observed = (tl.finished & ~np.isnan(home_counts) & ~np.isnan(away_counts)).tolist()
     yh, ya = home_counts.tolist(), away_counts.tolist()
     out = {k_: [0.0] * n for k_ in ("ha", "hc", "aa", "ac", "mh", "ma")}
@@ -125,6 +128,8 @@ def strength_pass(
             denom = lg_n[lg] * fl + LEAGUE_PSEUDO_MATCHES
             out["mh"][i] = (lg_home[lg] * fl + LEAGUE_PSEUDO_MATCHES * league_means[0]) / denom
             out["ma"][i] = (lg_away[lg] * fl + LEAGUE_PSEUDO_MATCHES * league_means[1]) / denom
+            if neutral[i]:
+                out["mh"][i] = out["ma"][i] = (out["mh"][i] + out["ma"][i]) / 2.0
             has_l[i] = lg_obs[lg] > 0
             for side, t, has in (("h", home[i], has_h), ("a", away[i], has_a)):
                 sums = pending.get(t) or teams[t]
@@ -144,8 +149,9 @@ def strength_pass(
                 sh.add(yh[i], out["mh"][i] * out["ac"][i], ya[i], out["ma"][i] * out["aa"][i])
                 sa.add(ya[i], out["ma"][i] * out["hc"][i], yh[i], out["mh"][i] * out["ha"][i])
                 fl = math.exp(-xi * (d - lg_day[lg]))
-                lg_home[lg] = lg_home[lg] * fl + yh[i]
-                lg_away[lg] = lg_away[lg] * fl + ya[i]
+                mean = (yh[i] + ya[i]) / 2.0
+                lg_home[lg] = lg_home[lg] * fl + (mean if neutral[i] else yh[i])
+                lg_away[lg] = lg_away[lg] * fl + (mean if neutral[i] else ya[i])
                 lg_n[lg] = lg_n[lg] * fl + 1.0
                 lg_day[lg] = d
                 lg_obs[lg] += 1

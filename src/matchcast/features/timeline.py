@@ -34,6 +34,7 @@ class Timeline:
     season: IntArray  # season code (equality is all that matters)
     day: IntArray  # local date as days since 1970-01-01
     finished: BoolArray  # result known (finished and scored)
+    neutral: BoolArray  # played on neutral ground: no home advantage
     home_goals: FloatArray  # NaN unless finished
     away_goals: FloatArray
     group_starts: IntArray  # start of each date group, plus n at the end
@@ -104,6 +105,12 @@ def build_timeline(matches: pd.DataFrame, league_levels: dict[str, int]) -> Time
     finished = (m[c.STATUS].astype(str).to_numpy() == c.FINISHED) & ~np.isnan(hg) & ~np.isnan(ag)
     hg = np.where(finished, hg, np.nan)
     ag = np.where(finished, ag, np.nan)
+    # A table written before the column existed holds league matches at home grounds.
+    neutral = (
+        m[c.NEUTRAL].fillna(False).to_numpy(dtype=bool)
+        if c.NEUTRAL in m.columns
+        else np.zeros(n, dtype=bool)
+    )
     level_of = np.array([int(league_levels.get(str(code), 1)) for code in leagues], dtype=np.int64)
     change = np.flatnonzero(np.diff(day)) + 1 if n else np.empty(0, dtype=np.int64)
     group_starts = (
@@ -118,6 +125,7 @@ def build_timeline(matches: pd.DataFrame, league_levels: dict[str, int]) -> Time
         season=season_codes.astype(np.int64),
         day=day,
         finished=finished,
+        neutral=neutral,
         home_goals=hg,
         away_goals=ag,
         group_starts=group_starts,

@@ -62,6 +62,7 @@ class BatchResult:
     logged: int | None
     finished: pd.DataFrame | None = None
     evaluation: dict[str, Any] | None = None
+    batch_version: int | None = None  # the batch's version in the store, when published
 
 
 def _report_blocks(reports: Mapping[str, Path]) -> dict[str, Any]:
@@ -108,7 +109,8 @@ def run_batch_inference(
         as_of: ``data.as_of``: the information cut-off of the features.
         tracking_uri: MLflow tracking and registry URI.
         artifact_root: Artifact location of a new MLflow experiment.
-        database_url: SQL store of the prediction log; None skips reading and appending.
+        database_url: SQL store of the prediction log and the published batches (the
+            files' bytes, for replicas on other hosts); None skips reading and writing it.
         model_name, alias: The registered model and the alias to serve.
         finished_out, evaluation_out: Where ``finished.parquet`` and ``evaluation.json``
             go; None skips them.
@@ -178,8 +180,18 @@ def run_batch_inference(
     run_id = registry.log_batch_run(
         client, artifact_root, champion.version, alias, inputs, len(predictions), written
     )
-    logged = None
-    if database_url is not None and append_log:
+    logged, version = None, None
+    if database_url is not None:
+        # The same bytes as the files, as one numbered batch that replicas on other hosts
+        # follow (no shared disk; ADR-0021). The files stay the bulk artifact (ADR-0006).
+        roles = {"predictions": out, "model": model_out, "finished": finished_out}
+        roles |= {"evaluation": evaluation_out, "moved": moved_out}
+        shared = {role: path.read_bytes() for role, path in roles.items() if path in files}
         with store.migrated_engine(database_url) as engine:
-            logged = store.append_predictions(engine, predictions)
-    return BatchResult(predictions, card, data_version, run_id, logged, finished, evaluation)
+            version = store.publish_batch(engine, shared, str(card["version"]))
+            if append_log:
+                logged = store.append_predictions(engine, predictions)
+        logger.info("published forecast batch %d to the store", version)
+    return BatchResult(
+        predictions, card, data_version, run_id, logged, finished, evaluation, version
+    )

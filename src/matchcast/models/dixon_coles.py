@@ -85,6 +85,14 @@ class _Data:
     m10: npt.NDArray[np.bool_]
     m11: npt.NDArray[np.bool_]
     group: IntArray  # per team: index of the league the team's ratings are shrunk within
+    venue: FloatArray  # 1.0 at the home side's ground, 0.0 on neutral ground (no advantage)
+
+
+def _venue(neutral: npt.ArrayLike | None, n: int) -> FloatArray:
+    """1.0 per match at the home side's ground, 0.0 on neutral ground."""
+    if neutral is None:
+        return np.ones(n)
+    return np.where(np.asarray(neutral, dtype=bool), 0.0, 1.0)
 
 
 def _expand(free: FloatArray) -> FloatArray:
@@ -95,7 +103,7 @@ def _log_means(theta: FloatArray, d: _Data) -> tuple[FloatArray, FloatArray]:
     k = d.n_teams - 1
     attack = _expand(theta[3 : 3 + k])
     defence = _expand(theta[3 + k :])
-    log_lam = theta[0] + theta[1] + attack[d.home] - defence[d.away]
+    log_lam = theta[0] + theta[1] * d.venue + attack[d.home] - defence[d.away]
     log_mu = theta[0] + attack[d.away] - defence[d.home]
     return log_lam, log_mu
 
@@ -153,7 +161,7 @@ def _objective(theta: FloatArray, d: _Data, ridge: float) -> tuple[float, FloatA
     value = -float((d.w * ll).sum()) + penalty
     grad = np.concatenate(
         [
-            [-(g_lam.sum() + g_mu.sum()), -g_lam.sum(), -g_rho],
+            [-(g_lam.sum() + g_mu.sum()), -(g_lam * d.venue).sum(), -g_rho],
             g_attack[:-1] - g_attack[-1],
             g_defence[:-1] - g_defence[-1],
         ]
@@ -221,6 +229,7 @@ class DixonColes:
         weights: npt.ArrayLike | None = None,
         warm_start: DixonColesParams | None = None,
         leagues: Sequence[str] | npt.ArrayLike | None = None,
+        neutral: npt.ArrayLike | None = None,
     ) -> DixonColes:
         """Fit attack, defence, intercept, home advantage and ``ρ``.
 
@@ -235,6 +244,7 @@ class DixonColes:
             leagues: League of each match, matches in chronological order. The ridge then
                 shrinks each team towards the mean of the league of its latest match
                 instead of towards the mean of all teams.
+            neutral: Per match, True on neutral ground (no home advantage); default False.
 
         Returns:
             ``self``, with :attr:`params_` set.
@@ -262,6 +272,7 @@ class DixonColes:
             m10=(x == 1) & (y == 0),
             m11=(x == 1) & (y == 1),
             group=_team_groups(inverse, n_matches, int(teams.size), leagues),
+            venue=_venue(neutral, n_matches),
         )
         theta = self._initial(data, tuple(teams.tolist()), warm_start)
         # L-BFGS-B calls BLAS on tiny matrices: threads only add contention.
@@ -338,6 +349,7 @@ class DixonColes:
         away_teams: Sequence[str] | npt.ArrayLike,
         unknown_attack: float = 0.0,
         unknown_defence: float = 0.0,
+        neutral: npt.ArrayLike | None = None,
     ) -> tuple[FloatArray, FloatArray]:
         """Expected home and away goals ``(λ, μ)``.
 
@@ -346,6 +358,7 @@ class DixonColes:
             away_teams: Away team of each fixture.
             unknown_attack: Attack rating used for teams absent from the fit.
             unknown_defence: Defence rating used for teams absent from the fit.
+            neutral: Per fixture, True on neutral ground (no home advantage).
 
         Returns:
             Two arrays of shape ``(n,)``.
@@ -362,7 +375,8 @@ class DixonColes:
 
         home_att, home_def = ratings(home_teams)
         away_att, away_def = ratings(away_teams)
-        lam = np.exp(p.intercept + p.home_advantage + home_att - away_def)
+        venue = _venue(neutral, len(home_att))
+        lam = np.exp(p.intercept + p.home_advantage * venue + home_att - away_def)
         mu = np.exp(p.intercept + away_att - home_def)
         return np.asarray(lam, dtype=np.float64), np.asarray(mu, dtype=np.float64)
 
@@ -372,6 +386,7 @@ class DixonColes:
         away_teams: Sequence[str] | npt.ArrayLike,
         unknown_attack: float = 0.0,
         unknown_defence: float = 0.0,
+        neutral: npt.ArrayLike | None = None,
     ) -> FloatArray:
         """Home/draw/away probabilities, shape ``(n, 3)``, never negative.
 
@@ -380,11 +395,14 @@ class DixonColes:
             away_teams: Away team of each fixture.
             unknown_attack: Attack rating used for teams absent from the fit.
             unknown_defence: Defence rating used for teams absent from the fit.
+            neutral: Per fixture, True on neutral ground (no home advantage).
 
         Returns:
             Probabilities ordered ``[H, D, A]``.
         """
-        lam, mu = self.expected_goals(home_teams, away_teams, unknown_attack, unknown_defence)
+        lam, mu = self.expected_goals(
+            home_teams, away_teams, unknown_attack, unknown_defence, neutral
+        )
         return outcome_probabilities(lam, mu, self._fitted().rho, self.max_goals)
 
     def _fitted(self) -> DixonColesParams:

@@ -137,6 +137,11 @@ def dixon_coles_walk_forward(
     away_goals = pd.to_numeric(matches[col.AWAY_GOALS], errors="coerce").to_numpy(
         np.float64, na_value=np.nan
     )
+    neutral = (
+        matches[col.NEUTRAL].fillna(False).to_numpy(dtype=bool)
+        if col.NEUTRAL in matches.columns
+        else np.zeros(len(matches), dtype=bool)
+    )
     finished = np.isfinite(home_goals) & np.isfinite(away_goals)
     if col.STATUS in matches.columns:
         finished &= (matches[col.STATUS] == col.FINISHED).to_numpy(bool, na_value=False)
@@ -174,6 +179,7 @@ def dixon_coles_walk_forward(
                     weights=decay_weights(start - days[train], xi),
                     warm_start=warm,
                     leagues=leagues[train] if shrink_within_league else None,
+                    neutral=neutral[train],
                 )
                 n_fits += 1
                 warm = model.params_
@@ -181,7 +187,7 @@ def dixon_coles_walk_forward(
                     model._fitted(), home_teams[train], away_teams[train], leagues[train], league
                 )
                 probs = model.predict_proba(
-                    home_teams[block], away_teams[block], unknown_att, unknown_def
+                    home_teams[block], away_teams[block], unknown_att, unknown_def, neutral[block]
                 )
             out[out_row[block]] = probs
         logger.info("Dixon–Coles walk-forward: league %s done (%d fits so far)", league, n_fits)

@@ -27,6 +27,10 @@ def main(
         typer.Option(help="Comma-separated queues to consume (default: all declared)."),
     ] = None,
     loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "info",
+    hostname: Annotated[
+        str | None,
+        typer.Option(help="Celery node name (default celery@<host>); one per worker host."),
+    ] = None,
     parent_pid: Annotated[
         int | None,
         typer.Option(help="Local worker: stop when this process (the server) is gone."),
@@ -45,4 +49,6 @@ def main(
     argv = ["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}"]
     if queues:
         argv.append(f"--queues={queues}")
+    if hostname:
+        argv.append(f"--hostname={hostname}")
     app_from_environment().worker_main(argv)

@@ -48,6 +48,7 @@ def canonical_matches(n: int = 12, seed: int = 0) -> pd.DataFrame:
             .tz_convert("UTC")
             .astype("datetime64[ns, UTC]"),
             C.TIME_KNOWN: True,
+            C.NEUTRAL: False,
             C.HOME_TEAM: [name.title() for name in home],
             C.AWAY_TEAM: [name.title() for name in away],
             C.HOME_ID: home,
@@ -128,7 +129,7 @@ def test_upgrade_creates_the_file_and_tables(tmp_path: Path) -> None:
             sa.inspect(engine).get_table_names()
         )
         head = ScriptDirectory(str(store.MIGRATIONS_DIR)).get_current_head()
-        assert store.schema_revision(engine) == head == "0004"
+        assert store.schema_revision(engine) == head == "0006"
         with engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -141,7 +142,7 @@ def test_migrated_engine_is_the_one_life_cycle(tmp_path: Path) -> None:
     with store.migrated_engine(url, revision=None) as reader:  # a reader creates nothing
         assert sa.inspect(reader).get_table_names() == []
     with store.migrated_engine(url) as engine:
-        assert store.schema_revision(engine) == "0004"
+        assert store.schema_revision(engine) == "0006"
         with engine.connect() as connection:
             connection.exec_driver_sql("SELECT 1")
         assert engine.pool.checkedin() == 1
@@ -321,6 +322,6 @@ def test_db_upgrade_command_uses_url_option_or_settings(
     assert outcome.exit_code == 0, outcome.output
     engine = store.create_engine_for(f"sqlite:///{from_env}")
     try:
-        assert store.schema_revision(engine) == "0004"
+        assert store.schema_revision(engine) == "0006"
     finally:
         engine.dispose()

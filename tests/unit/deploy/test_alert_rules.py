@@ -136,7 +136,11 @@ def scrape(tmp_path: Path) -> dict[str, list[dict[str, str]]]:
         features, current, ["f_a"], reference, "2026-03-01", DriftThresholds(), 1
     )
     write_json(report, tmp_path / "drift.json")
-    with TestClient(create_app(ServeConfig(files=files, reload_interval_s=0))) as client:
+    # following a store's batches (ADR-0021) adds matchcast_forecast_batch_version
+    config = ServeConfig(
+        files=files, reload_interval_s=0, batch_store_url=f"sqlite:///{tmp_path / 'store.db'}"
+    )
+    with TestClient(create_app(config)) as client:
         assert client.get(f"/predict/{predictions['match_id'].iloc[0]}").status_code == 200
         text = client.get("/metrics").text
     out: dict[str, list[dict[str, str]]] = {}

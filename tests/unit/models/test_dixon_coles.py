@@ -56,6 +56,7 @@ def test_analytic_gradient_matches_finite_differences() -> None:
         m00=(x == 0) & (y == 0), m01=(x == 0) & (y == 1),
         m10=(x == 1) & (y == 0), m11=(x == 1) & (y == 1),
         group=np.arange(N_TEAMS) % 3,
+        venue=np.where(np.arange(x.size) % 4 == 0, 0.0, 1.0),  # every 4th on neutral ground
     )  # fmt: skip
     theta = dc._cold_start(data) + rng.normal(0.0, 0.05, 3 + 2 * (N_TEAMS - 1))
     theta[2] = -0.1

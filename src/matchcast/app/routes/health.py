@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, HTTPException, Query, status
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
@@ -33,10 +34,28 @@ async def healthz() -> Response:
     summary="Readiness",
     responses={503: {"model": Readiness, "description": "Not ready; `reason` says why."}},
 )
-async def readyz(runtime: RuntimeDep) -> Response:
+async def readyz(
+    runtime: RuntimeDep,
+    check: Annotated[
+        list[str] | None,
+        Query(
+            max_length=16,
+            description="Evaluate only these checks (repeatable), e.g. `check=serving` for a "
+            "load balancer: a replica that serves forecasts stays in while the job store "
+            "is down.",
+        ),
+    ] = None,
+) -> Response:
     """200 when every readiness check passes (forecasts and model metadata loaded, the
     last reload succeeded, the job store answers, ...), else 503 with each reason."""
-    report = await runtime.readiness.evaluate()
+    if check is not None:
+        unknown = sorted(set(check) - set(runtime.readiness.names))
+        if unknown:
+            known = ", ".join(runtime.readiness.names)
+            raise HTTPException(
+                422, f"unknown readiness check {', '.join(unknown)}; known: {known}"
+            )
+    report = await runtime.readiness.evaluate(check)
     state = runtime.holder.state
     answer = Readiness(
         ready=report.ready,

@@ -156,6 +156,8 @@ def canonicalize(raw: pd.DataFrame, source: str, extra: bool = False) -> pd.Data
             c.DATE: dates,
             c.KICKOFF: kickoff,
             c.TIME_KNOWN: known.to_numpy(),
+            # the site lists league matches: always at the home side's ground
+            c.NEUTRAL: pd.Series(False, index=raw.index, dtype="boolean"),
             c.HOME_TEAM: home,
             c.AWAY_TEAM: away,
             c.HOME_ID: home_id,

@@ -4,7 +4,9 @@ Required columns: ``date`` (ISO), ``league``, ``home_team``, ``away_team``,
 ``home_goals``, ``away_goals`` (empty = not yet played). Optional: ``season`` (any label
 :mod:`matchcast.data.seasons` accepts; when the column or a cell is empty, the season comes
 from the date and the league's calendar), ``time`` (HH:MM, UTC unless the source says
-otherwise), ``odds_home``, ``odds_draw``, ``odds_away``.
+otherwise), ``neutral`` (the match is on neutral ground, no home side: ``1``/``0``,
+``true``/``false``, ``yes``/``no``, ``y``/``n``; empty = no; another value quarantines its row),
+``odds_home``, ``odds_draw``, ``odds_away``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from matchcast.data import seasons
 from matchcast.data.sources.csvtext import LINE, RawTable, decode, read_text_table
 
 SOURCE_GENERIC = "generic"
-TEXT_COLUMNS = ("date", "league", "season", "home_team", "away_team", "time")
+TEXT_COLUMNS = ("date", "league", "season", "home_team", "away_team", "time", "neutral")
+NEUTRAL_YES = frozenset({"1", "true", "yes", "y", "t"})
+NEUTRAL_NO = frozenset({"", "0", "false", "no", "n", "f"})
 GOAL_COLUMNS = ("home_goals", "away_goals")
 REQUIRED = ("date", "league", "home_team", "away_team", "home_goals", "away_goals")
 
@@ -84,6 +88,7 @@ def to_canonical_generic(
     out[c.DATE] = dates
     out[c.KICKOFF] = kickoff
     out[c.TIME_KNOWN] = known.to_numpy()
+    out[c.NEUTRAL] = _neutral(raw)
     out[c.HOME_TEAM] = home
     out[c.AWAY_TEAM] = away
     out[c.HOME_ID] = home_id.replace("", pd.NA)
@@ -119,6 +124,15 @@ def parse_generic_file(
     """
     table = read_generic_rows(payload, source_file)
     return to_canonical_generic(table.frame, timezone), table
+
+
+def _neutral(raw: pd.DataFrame) -> pd.Series:
+    """The ``neutral`` flag (False without the column); <NA> where a cell is not yes/no."""
+    if "neutral" not in raw.columns:
+        return pd.Series(False, index=raw.index, dtype="boolean")
+    text = raw["neutral"].astype("string").str.strip().str.lower().fillna("")
+    flag = pd.Series(text.isin(NEUTRAL_YES), index=raw.index, dtype="boolean")
+    return flag.mask(~text.isin(NEUTRAL_YES | NEUTRAL_NO))
 
 
 def _seasons(

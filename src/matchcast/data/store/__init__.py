@@ -4,10 +4,18 @@ SQLite file by default, PostgreSQL through ``MATCHCAST_DATABASE_URL``. One modul
 concern: :mod:`.engine` (engines, migrations and the one context manager for an engine's
 life cycle), :mod:`.tables` (the tables, mirroring the Alembic migrations in
 ``matchcast/data/migrations``), :mod:`.convert` (pandas <-> SQL values and bulk
-upserts), :mod:`.matches` (teams and matches), :mod:`.prediction_log` and :mod:`.jobs`.
+upserts), :mod:`.matches` (teams and matches), :mod:`.prediction_log`, :mod:`.jobs` and
+:mod:`.batches` (published forecast batches).
 The names callers use are re-exported here.
 """
 
+from matchcast.data.store.batches import (
+    BATCH_CHANNEL,
+    PublishedBatch,
+    latest_batch_version,
+    load_batch,
+    publish_batch,
+)
 from matchcast.data.store.engine import (
     MIGRATIONS_DIR,
     create_engine_for,
@@ -40,6 +48,7 @@ from matchcast.data.store.tables import (
 )
 
 __all__ = [
+    "BATCH_CHANNEL",
     "CONTENT_HASH",
     "CREATED_AT",
     "JOBS",
@@ -52,13 +61,17 @@ __all__ = [
     "STRING_COLUMNS",
     "TEAMS",
     "UPDATED_AT",
+    "PublishedBatch",
     "UpsertCounts",
     "append_predictions",
     "create_engine_for",
+    "latest_batch_version",
+    "load_batch",
     "load_matches",
     "load_prediction_log",
     "migrated_engine",
     "open_store",
+    "publish_batch",
     "schema_revision",
     "sync_store",
     "upgrade",

@@ -32,7 +32,7 @@ STRING_COLUMNS: tuple[str, ...] = (
 )
 INT_COLUMNS: tuple[str, ...] = (C.HOME_GOALS, C.AWAY_GOALS, C.SOURCE_LINE)
 FLOAT_COLUMNS: tuple[str, ...] = (*C.STAT_COLUMNS, *C.ODDS_PRE, *C.ODDS_CLOSE)
-BOOL_COLUMNS: tuple[str, ...] = (C.TIME_KNOWN,)
+BOOL_COLUMNS: tuple[str, ...] = (C.TIME_KNOWN, C.NEUTRAL)
 DATE_COLUMNS: tuple[str, ...] = (C.DATE,)
 TIMESTAMP_COLUMNS: tuple[str, ...] = (C.KICKOFF,)
 
@@ -168,4 +168,27 @@ WORKERS = sa.Table(
     sa.Column("heartbeat_at", _TS, nullable=False),
     sa.Column("stopped_at", _TS, nullable=True),
     sa.Column("stop_reason", sa.Text, nullable=True),
+)
+
+# Published forecast batches (migration 0005): one row per batch, its files beside it. A
+# batch and its files are inserted in one transaction, so a reader sees all of them or none.
+FORECAST_BATCHES = sa.Table(
+    "forecast_batches",
+    METADATA,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model_version", sa.String(64), nullable=False),
+    sa.Column("published_at", _TS, nullable=False),
+)
+FORECAST_BATCH_FILES = sa.Table(
+    "forecast_batch_files",
+    METADATA,
+    sa.Column(
+        "version",
+        sa.Integer,
+        sa.ForeignKey("forecast_batches.version", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("name", sa.String(64), primary_key=True),  # predictions.parquet, model.json ...
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("md5", sa.String(32), nullable=False),
 )
