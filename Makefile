@@ -14,6 +14,8 @@ AIRFLOW_STAMP := $(AIRFLOW_VENV)/.airflow-installed
 UV_VERSION := 0.13.8
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# pytest-xdist workers for `make test` (auto: one per core).
+TEST_WORKERS ?= auto
 
 # Use the shared offline archive when it sits beside the checkout (developer machines, CI);
 # otherwise params.yaml's data.football_data (the live site) applies.
@@ -65,9 +67,11 @@ typecheck: setup
 	@$(BIN)/mypy airflow/run_dag_tests.py
 
 # Airflow's DAG runs first, so that pytest's summary is the last line CI prints.
+# pytest runs on every core (pytest-xdist), each test file on one worker: the two
+# whole-pipeline e2e files then run side by side.
 test: setup lint typecheck
 	@$(MAKE) --no-print-directory airflow-test
-	@$(BIN)/pytest -q
+	@$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # Re-installs only when Airflow's lock changed.
 $(AIRFLOW_STAMP): airflow/requirements.lock | $(STAMP)
