@@ -116,7 +116,9 @@ def setup(
     proxy.start()
     files, _, predictions = write_serving_files(tmp_path)
     proxied = f"redis://127.0.0.1:{proxy.port}{parsed.path or '/0'}"
-    config = ServeConfig(files=files, reload_interval_s=0, redis_url=proxied, redis_timeout_s=0.05)
+    # The cut refuses connections at once, so a loose timeout costs nothing there; a tight
+    # one (the 50 ms default) missed the first write through the relay at load average 12.
+    config = ServeConfig(files=files, reload_interval_s=0, redis_url=proxied, redis_timeout_s=0.5)
     with TestClient(create_app(config)) as client:
         yield client, proxy, predictions
     proxy.cut()
