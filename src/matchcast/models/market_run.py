@@ -149,7 +149,8 @@ def _handicap_backtest(
     odds = joined[["ah_max_home", "ah_max_away"]].to_numpy(np.float64)
     goal_diff = (test[C.HOME_GOALS] - test[C.AWAY_GOALS]).to_numpy(dtype=np.float64)
     expected, realised = handicap_profits(diff_probs, goal_diff, lines, odds)
-    close = joined[["ah_close_home", "ah_close_away"]].to_numpy(np.float64)
+    # A copy: pandas may hand out a read-only view of its block, and the next line writes.
+    close = joined[["ah_close_home", "ah_close_away"]].to_numpy(np.float64, copy=True)
     close[joined["ah_close_line"].to_numpy(np.float64) != lines] = np.nan
     ok = np.isfinite(expected).all(axis=1) & np.isfinite(realised).all(axis=1)
     p_equivalent = (1.0 + expected) / odds
