@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from matchcast.app.deps import RuntimeDep
 from matchcast.app.runtime import PrebuiltResponse
-from matchcast.app.schemas import Health, Readiness, ReadinessCheck
+from matchcast.app.schemas import ErrorDetail, Health, Readiness, ReadinessCheck
 
 router = APIRouter(tags=["operations"])
 
@@ -32,7 +32,13 @@ async def healthz() -> Response:
     "/readyz",
     response_model=Readiness,
     summary="Readiness",
-    responses={503: {"model": Readiness, "description": "Not ready; `reason` says why."}},
+    responses={
+        503: {"model": Readiness, "description": "Not ready; `reason` says why."},
+        404: {
+            "model": ErrorDetail,
+            "description": "No readiness check of that name (the known ones listed).",
+        },
+    },
 )
 async def readyz(
     runtime: RuntimeDep,
@@ -52,8 +58,11 @@ async def readyz(
         unknown = sorted(set(check) - set(runtime.readiness.names))
         if unknown:
             known = ", ".join(runtime.readiness.names)
+            # Like an unknown job name: the name is any string to the schema, so it is a
+            # lookup that finds nothing (404), not a malformed request (422).
             raise HTTPException(
-                422, f"unknown readiness check {', '.join(unknown)}; known: {known}"
+                status.HTTP_404_NOT_FOUND,
+                f"unknown readiness check {', '.join(map(repr, unknown))}; known: {known}",
             )
     report = await runtime.readiness.evaluate(check)
     state = runtime.holder.state
