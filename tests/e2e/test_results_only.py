@@ -4,7 +4,7 @@ Three synthetic leagues made here (two split-year, one calendar-year; labels wri
 ``20-21``, ``2021`` and ``2021``/``2122`` compactly), six seasons each, no bookmaker prices.
 The project's own ``dvc.yaml`` runs in a scratch project; evaluation must compare the model
 with the baselines and say there is no market, the gates must decide without a market and
-every scheduled match must get a forecast.
+every scheduled match within the forecast horizon must get a forecast.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import pandas as pd
 import pytest
 import yaml
 from tests.fixtures.results_only import synthetic_results
+
+from matchcast.data.as_of import read_as_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -98,9 +100,13 @@ def test_gates_decide_without_a_market_and_every_fixture_is_forecast(project: Pa
     assert registry["champion_version"] == registry["serving_version"]
     matches = pd.read_parquet(project / "data/interim/matches.parquet")
     predictions = pd.read_parquet(project / "data/predictions/predictions.parquet")
-    scheduled = matches.loc[matches["status"] == "scheduled", "match_id"]
-    assert len(scheduled) > 100
-    assert sorted(predictions["match_id"]) == sorted(scheduled)
+    as_of = pd.Timestamp(read_as_of(project / "data/interim/as_of.json").as_of)
+    horizon = yaml.safe_load((project / "params.yaml").read_text())["forecast"]["horizon_days"]
+    scheduled = matches.loc[matches["status"] == "scheduled"]
+    within = scheduled.loc[scheduled["date"] <= as_of + pd.Timedelta(days=horizon), "match_id"]
+    # every fixture within the forecast horizon (issue 10), in every league
+    assert len(scheduled) > 100 and 20 < len(within) < len(scheduled)
+    assert sorted(predictions["match_id"]) == sorted(within)
     total = predictions[["p_home", "p_draw", "p_away"]].sum(axis=1)
     assert ((total - 1.0).abs() < 1e-9).all()
     card = json.loads((project / "data/predictions/model.json").read_text())
