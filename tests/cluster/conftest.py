@@ -55,6 +55,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, shared_archive: Path) -> I
     try:
         cluster.publish("1")
         cluster.wait_until_serving("1", timeout_s=60)
+        cluster.wait_until_balanced()
         yield cluster
     finally:
         subprocess.run([DEPLOY / "down.sh"], env=env, check=False, timeout=120)

@@ -6,7 +6,9 @@ every loop is bounded in time.
 
 from __future__ import annotations
 
+import csv
 import os
+import socket
 import subprocess
 import threading
 import time
@@ -134,6 +136,29 @@ class Cluster:
             time.sleep(0.05)
         seen = {r: self.serving_version(r) for r in self.replicas}
         raise AssertionError(f"replicas not on model {model_version} after {timeout_s} s: {seen}")
+
+    def balanced(self) -> dict[str, str]:
+        """Each replica's state as the load balancer sees it (``show stat`` on its socket)."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+            client.settimeout(2.0)
+            client.connect(str(self.dir / "haproxy.sock"))
+            client.sendall(b"show stat\n")
+            raw = b""
+            while chunk := client.recv(65536):
+                raw += chunk
+        rows = csv.DictReader(raw.decode().lstrip("# ").splitlines())
+        return {row["svname"]: row["status"] for row in rows if row["svname"] in self.replicas}
+
+    def wait_until_balanced(self, timeout_s: float = 30) -> None:
+        """Wait until the load balancer counts every replica UP (a replica that has just
+        become ready needs two passed health checks before it takes requests)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            states = self.balanced()
+            if len(states) == len(self.replicas) and set(states.values()) == {"UP"}:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"replicas not all UP behind the load balancer: {self.balanced()}")
 
     def wait_until_ready(self, replica: str, timeout_s: float = 60) -> None:
         """Wait until a replica answers /readyz with 200."""

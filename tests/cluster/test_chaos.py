@@ -18,6 +18,9 @@ pytestmark = pytest.mark.cluster
 
 
 def test_killing_a_replica_under_load_fails_no_request(cluster: Cluster) -> None:
+    # Both replicas must be in rotation first: a replica the balancer still counts down
+    # cannot take over (a quiet CI run killed api-1 before api-2 was UP: 159 answers 503).
+    cluster.wait_until_balanced()
     with Load(cluster) as load:
         time.sleep(1.5)
         cluster.ctl("kill", "api-1")  # SIGKILL: requests in flight on api-1 are cut
@@ -30,6 +33,7 @@ def test_killing_a_replica_under_load_fails_no_request(cluster: Cluster) -> None
     finally:
         cluster.ctl("start", "api-1")
         cluster.wait_until_ready("api-1")
+        cluster.wait_until_balanced()
 
 
 def test_a_new_batch_under_load_reaches_both_replicas_within_five_seconds(
