@@ -18,11 +18,11 @@ import pandas as pd
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from tests.fixtures.horizon import scheduled_and_due
 
 from matchcast.app.main import create_app
 from matchcast.app.runtime import ServeConfig
 from matchcast.app.state import ServingFiles
-from matchcast.data.as_of import read_as_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -64,12 +64,8 @@ def project(shared_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 
 
 def test_every_scheduled_match_within_the_horizon_gets_one_forecast(project: Path) -> None:
-    matches = pd.read_parquet(project / "data/interim/matches.parquet")
     predictions = pd.read_parquet(project / "data/predictions/predictions.parquet")
-    as_of = pd.Timestamp(read_as_of(project / "data/interim/as_of.json").as_of)
-    horizon = yaml.safe_load((project / "params.yaml").read_text())["forecast"]["horizon_days"]
-    scheduled = matches.loc[matches["status"] == "scheduled"]
-    within = scheduled.loc[scheduled["date"] <= as_of + pd.Timedelta(days=horizon), "match_id"]
+    scheduled, within = scheduled_and_due(project)
     # the rest of the season is scheduled (a replay); only the horizon's matches are forecast
     assert len(scheduled) > 100 and 20 < len(within) < len(scheduled)
     assert sorted(predictions["match_id"]) == sorted(within)

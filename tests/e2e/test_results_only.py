@@ -19,9 +19,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from tests.fixtures.horizon import scheduled_and_due
 from tests.fixtures.results_only import synthetic_results
-
-from matchcast.data.as_of import read_as_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -98,12 +97,8 @@ def test_gates_decide_without_a_market_and_every_fixture_is_forecast(project: Pa
     registry = json.loads((project / "reports/registry.json").read_text())
     assert registry["gates_passed"] is True, registry["gate_failures"]
     assert registry["champion_version"] == registry["serving_version"]
-    matches = pd.read_parquet(project / "data/interim/matches.parquet")
     predictions = pd.read_parquet(project / "data/predictions/predictions.parquet")
-    as_of = pd.Timestamp(read_as_of(project / "data/interim/as_of.json").as_of)
-    horizon = yaml.safe_load((project / "params.yaml").read_text())["forecast"]["horizon_days"]
-    scheduled = matches.loc[matches["status"] == "scheduled"]
-    within = scheduled.loc[scheduled["date"] <= as_of + pd.Timedelta(days=horizon), "match_id"]
+    scheduled, within = scheduled_and_due(project)
     # every fixture within the forecast horizon (issue 10), in every league
     assert len(scheduled) > 100 and 20 < len(within) < len(scheduled)
     assert sorted(predictions["match_id"]) == sorted(within)
