@@ -5,8 +5,10 @@ Reads the features and the run's ``as_of`` of a project that has run ``dvc repro
 as the train stage does, and tunes with the project's ``model`` settings for a fixed number
 of trials (no time-out, so every configuration runs the same count) once per worker count.
 Every study goes to the same database (``--storage``, PostgreSQL here), in a new study per
-run. Trials are pruned as in the stage, so their cost varies; the report gives the wall time,
-the trials finished and pruned, and the speed-up of each worker count against one.
+run. Trials are pruned as in the stage, so their number of fold fits varies with what was
+sampled; the report gives the wall time, the trials finished and pruned, the fold fits, their
+rate (the fair comparison) and the CPU time per fold fit (user + system of this process and
+its workers, which does not depend on how busy the machine is).
 
 Usage::
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import time
 from pathlib import Path
 
@@ -32,6 +35,14 @@ from matchcast.models.comparators import EvaluateParams
 from matchcast.models.test_period import split_period
 from matchcast.models.tuning import tune
 from matchcast.pipelines.train import load_model_params
+
+
+def cpu_seconds() -> float:
+    """User + system time of this process and of its finished children."""
+    own, children = (
+        resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def ensure_database(url: str) -> None:
@@ -71,10 +82,12 @@ def main() -> None:
         run_budget = budget.model_copy(
             update={"n_trials": args.trials, "timeout_s": 24 * 3600.0, "workers": workers}
         )
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), cpu_seconds()
         result = tune(train, base, run_budget, args.storage)
         wall = time.perf_counter() - started
+        cpu = cpu_seconds() - cpu_started
         states = [t["state"] for t in result.trials]
+        fits = sum(t["folds_scored"] for t in result.trials)
         rows.append(
             {
                 "workers": workers,
@@ -82,20 +95,27 @@ def main() -> None:
                 "complete": states.count("COMPLETE"),
                 "pruned": states.count("PRUNED"),
                 "per_worker": result.trials_per_worker,
+                "fold_fits": fits,
                 "wall_s": round(wall, 1),
+                "fits_per_min": round(60 * fits / wall, 2),
+                "cpu_s_per_fit": round(cpu / fits, 1),
                 "best": round(result.best_value, 5),
                 "load_after": round(os.getloadavg()[0], 2),
             }
         )
         print(json.dumps(rows[-1]), flush=True)
-    one = next((r["wall_s"] for r in rows if r["workers"] == 1), None)
-    print("| workers | trials (complete / pruned) | per worker | wall | speed-up | best fold log-loss |")
-    print("|---|---|---|---|---|---|")
+    one = next((r["fits_per_min"] for r in rows if r["workers"] == 1), None)
+    print(
+        "| workers | trials (complete / pruned) | per worker | fold fits | wall | fits/min "
+        "| speed-up | CPU s per fit | best fold log-loss |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        ratio = f"{one / r['wall_s']:.2f}×" if one else "—"
+        ratio = f"{r['fits_per_min'] / one:.2f}×" if one else "—"
         print(
             f"| {r['workers']} | {r['trials']} ({r['complete']} / {r['pruned']}) | "
-            f"{r['per_worker']} | {r['wall_s']} s | {ratio} | {r['best']} |"
+            f"{r['per_worker']} | {r['fold_fits']} | {r['wall_s']} s | {r['fits_per_min']} "
+            f"| {ratio} | {r['cpu_s_per_fit']} | {r['best']} |"
         )
 
 

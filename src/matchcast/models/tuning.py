@@ -317,6 +317,7 @@ def tune(
             "state": t.state.name,
             "value": t.value,
             "worker": t.user_attrs.get(WORKER_ATTR),
+            "folds_scored": sum(key.startswith("log_loss_") for key in t.user_attrs),
             **t.params,
         }
         for t in all_trials
