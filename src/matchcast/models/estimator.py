@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
-from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -32,6 +31,7 @@ from threadpoolctl import threadpool_limits
 from matchcast.data import columns as C
 from matchcast.data.prediction_contract import PROBABILITY_COLUMNS
 from matchcast.models.calibration import CalibrationMethod, Calibrator
+from matchcast.models.imputation import median_imputer
 
 logger = logging.getLogger(__name__)
 
@@ -196,7 +196,7 @@ class OutcomeModel:
             if key in self._cache:
                 return self._cache[key]
         pipe = make_pipeline(
-            SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+            median_imputer(add_indicator=True),
             StandardScaler(),
             LogisticRegression(C=self.params.logistic_c, max_iter=300, tol=1e-4),
         )
