@@ -13,6 +13,7 @@ from matchcast.models.estimator import (
     ModelParams,
     OutcomeModel,
     feature_columns,
+    newest_seasons,
     outcome_codes,
     season_weights,
 )
@@ -276,3 +277,21 @@ def test_no_walk_forward_model_trains_on_or_after_a_match_it_predicts(group_days
         assert pd.Timestamp(str(model.trained_through)) < predicted.date.min()
         # ... and the fit used every finished match before then (nothing else held back).
         assert model.n_train == int((frame.date < predicted.date.min()).sum())
+
+
+def test_a_fit_keeps_the_newest_whole_seasons_within_the_cap(frame: pd.DataFrame) -> None:
+    # Five seasons of 800 matches: a cap of 2,000 keeps the newest two whole seasons.
+    capped = ModelParams(kind="logistic", holdout_seasons=1, max_train_matches=2000)
+    model = OutcomeModel(capped).fit(frame)
+    assert model.n_train == 1600
+    assert model.holdout == ["2019-20"]
+    assert model.trained_through == str(frame.date.max().date())
+    kept = newest_seasons(frame, 2000)
+    assert sorted(kept.season.unique()) == ["2018-19", "2019-20"]
+    # Not binding: the same fit as without a cap.
+    uncapped = OutcomeModel(ModelParams(kind="logistic")).fit(frame)
+    loose = OutcomeModel(ModelParams(kind="logistic", max_train_matches=4000)).fit(frame)
+    assert loose.n_train == uncapped.n_train == 4000
+    np.testing.assert_array_equal(loose.predict_proba(frame), uncapped.predict_proba(frame))
+    # The newest season is kept even when it alone is over the cap.
+    assert newest_seasons(frame, 10).season.unique().tolist() == ["2019-20"]
