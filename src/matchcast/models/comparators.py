@@ -43,6 +43,9 @@ class EvaluateParams(BaseModel):
     test_seasons: int = Field(default=2, ge=1)  # complete seasons of each league
     # Test period = every finished match from this day to as_of (test_seasons then unused).
     test_from: dt.date | None = None
+    # Test season labels whose first matches fall within this many days share one
+    # walk-forward fit, made before the earliest of them (0: one fit per label; ADR-0023).
+    walk_forward_group_days: int = Field(default=0, ge=0)
     calibration_bins: int = Field(default=10, ge=2)
     market_methods: list[str] = Field(default_factory=lambda: ["proportional", "shin", "power"])
     big_five: list[str] = Field(default_factory=lambda: list(BIG_FIVE))

@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
-from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -32,6 +31,7 @@ from threadpoolctl import threadpool_limits
 from matchcast.data import columns as C
 from matchcast.data.prediction_contract import PROBABILITY_COLUMNS
 from matchcast.models.calibration import CalibrationMethod, Calibrator
+from matchcast.models.imputation import median_imputer
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +75,9 @@ class ModelParams(BaseModel):
     # Training weight of a match = season_decay ** (seasons between its season and the
     # newest training season): older football counts less. 1.0 weighs every season alike.
     season_decay: float = Field(default=1.0, gt=0, le=1)
+    # A fit uses at most this many finished matches, the newest whole seasons (speed on very
+    # large sources; null: every match). Binds only above it: ADR-0023.
+    max_train_matches: int | None = Field(default=None, ge=1)
     lightgbm: LightGBMParams = LightGBMParams()
 
 
@@ -102,6 +105,32 @@ def last_seasons(frame: pd.DataFrame, seasons: int) -> pd.DataFrame:
     """The rows of the last ``seasons`` seasons of ``frame`` (by first match date)."""
     keep = set(seasons_in_order(frame)[-seasons:])
     return frame[frame[C.SEASON].astype("string").isin(keep)]
+
+
+def newest_seasons(frame: pd.DataFrame, max_rows: int | None) -> pd.DataFrame:
+    """The rows of the newest whole seasons of ``frame`` that hold at most ``max_rows`` rows.
+
+    Seasons are ordered by first match; the newest one is kept even when it alone is larger.
+
+    Args:
+        frame: rows with a season and a date.
+        max_rows: the cap (None: every row).
+
+    Returns:
+        ``frame`` itself when it is within the cap, else its rows of the kept seasons.
+    """
+    if max_rows is None or len(frame) <= max_rows:
+        return frame
+    season_col = frame[C.SEASON].astype("string")
+    sizes = season_col.value_counts()
+    keep: list[str] = []
+    total = 0
+    for season in reversed(seasons_in_order(frame)):
+        total += int(sizes[season])
+        if keep and total > max_rows:
+            break
+        keep.append(season)
+    return frame.loc[season_col.isin(keep).to_numpy(dtype=bool)]
 
 
 def season_weights(frame: pd.DataFrame, decay: float) -> FloatArray:
@@ -196,7 +225,7 @@ class OutcomeModel:
             if key in self._cache:
                 return self._cache[key]
         pipe = make_pipeline(
-            SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+            median_imputer(add_indicator=True),
             StandardScaler(),
             LogisticRegression(C=self.params.logistic_c, max_iter=300, tol=1e-4),
         )
@@ -244,7 +273,7 @@ class OutcomeModel:
             return self._fit(frame, refit=refit)
 
     def _fit(self, frame: pd.DataFrame, *, refit: bool) -> OutcomeModel:
-        data = frame.loc[frame[C.RESULT].notna()]
+        data = newest_seasons(frame.loc[frame[C.RESULT].notna()], self.params.max_train_matches)
         if data.empty:
             raise ValueError("no finished matches to fit on")
         self.feature_columns = feature_columns(data, self.params.use_market_features)

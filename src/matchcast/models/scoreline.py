@@ -23,7 +23,6 @@ import pandas as pd
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 from scipy.optimize import minimize_scalar
-from sklearn.impute import SimpleImputer
 from sklearn.linear_model import PoissonRegressor
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -33,6 +32,7 @@ from matchcast.data import columns as C
 from matchcast.data.io import read_pickle
 from matchcast.features.scorelines import RHO_MARGIN, score_grid
 from matchcast.models.estimator import feature_columns, last_seasons
+from matchcast.models.imputation import median_imputer
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ class ScorelineModel:
 
     def _glm(self, x: FloatArray, goals: FloatArray) -> Pipeline:
         pipe = make_pipeline(
-            SimpleImputer(strategy="median", keep_empty_features=True),
+            median_imputer(add_indicator=False),
             StandardScaler(),
             PoissonRegressor(alpha=self.params.alpha, max_iter=self.params.max_iter),
         )

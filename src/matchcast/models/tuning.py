@@ -131,38 +131,80 @@ def walk_forward_folds(
     return out
 
 
-def walk_forward_fit(
-    frame: pd.DataFrame, seasons: list[str], params: ModelParams
-) -> dict[str, OutcomeModel]:
-    """One model per test season, each fitted on every finished match before that season.
+def refit_groups(frame: pd.DataFrame, seasons: list[str], group_days: int) -> list[list[str]]:
+    """Test season labels that share one walk-forward fit, oldest group first.
 
-    The first test season's model sees only the training period; the next one also sees
-    the test seasons before it (the standard walk-forward evaluation: settings fixed, data
-    refreshed at the start of each season, never a match on or after the season's start).
+    Taken in the given order (by first match), a label joins the open group when its first
+    match is fewer than ``group_days`` days after the first match of the group's first
+    label; otherwise it opens a new group.
+    With leagues on different calendars the labels of one year (split ``2024-25`` from
+    August, calendar ``2025`` from February) then share one fit instead of one each;
+    consecutive split-year labels (a year apart) never do while ``group_days`` is under
+    about 340. ``group_days`` 0 gives every label its own fit.
+
+    Args:
+        frame: matches holding every match of those labels (their first ones decide).
+        seasons: test season labels, oldest first.
+        group_days: the span of one group, in days.
+
+    Returns:
+        Consecutive runs of ``seasons``; every label in exactly one group.
+    """
+    season_col = frame[C.SEASON].astype("string")
+    starts: dict[str, pd.Timestamp] = {}
+    for season in seasons:
+        in_season = (season_col == season).to_numpy(dtype=bool)
+        if not in_season.any():
+            raise ValueError(f"no matches of test season {season}")
+        starts[season] = pd.Timestamp(frame.loc[in_season, C.DATE].min())
+    groups: list[list[str]] = []
+    opened: pd.Timestamp | None = None
+    for season in seasons:
+        if opened is None or not 0 <= (starts[season] - opened).days < group_days:
+            groups.append([])
+            opened = starts[season]
+        groups[-1].append(season)
+    return groups
+
+
+def walk_forward_fit(
+    frame: pd.DataFrame, seasons: list[str], params: ModelParams, group_days: int = 0
+) -> dict[str, OutcomeModel]:
+    """One model per group of test seasons, fitted on every finished match before the group.
+
+    The first group's model sees only the training period; the next one also sees the test
+    seasons before it (the standard walk-forward evaluation: settings fixed, data refreshed
+    at the start of each season, never a match on or after the season's start). A group
+    (:func:`refit_groups`) is fitted strictly before the earliest first match of its labels,
+    so no model is trained on a match dated on or after any match it predicts.
 
     Args:
         frame: finished matches of the training and test periods.
         seasons: test season labels, oldest first.
         params: the (tuned) model settings, the same for every season.
+        group_days: labels starting within this many days share one fit (0: one per label).
 
     Returns:
-        Season label -> model fitted strictly before that season.
+        Season label -> model fitted strictly before that season (labels of one group map
+        to the same model object).
     """
     season_col = frame[C.SEASON].astype("string")
+    finished = frame[C.RESULT].notna().to_numpy(dtype=bool)
+    groups = refit_groups(frame, seasons, group_days)
     out: dict[str, OutcomeModel] = {}
-    for i, season in enumerate(seasons):
-        in_season = (season_col == season).to_numpy(dtype=bool)
-        if not in_season.any():
-            raise ValueError(f"no matches of test season {season}")
-        start = frame.loc[in_season, C.DATE].min()
+    for i, group in enumerate(groups):
+        start = frame.loc[season_col.isin(group).to_numpy(dtype=bool), C.DATE].min()
         before = (frame[C.DATE] < start).to_numpy(dtype=bool)
-        later = season_col.isin(seasons[i:]).to_numpy(dtype=bool)
-        rows = frame.loc[before & ~later & frame[C.RESULT].notna().to_numpy(dtype=bool)]
-        out[season] = OutcomeModel(params).fit(rows, refit=True)
+        later = season_col.isin([s for g in groups[i:] for s in g]).to_numpy(dtype=bool)
+        model = OutcomeModel(params).fit(frame.loc[before & ~later & finished], refit=True)
+        for season in group:
+            out[season] = model
         logger.info(
-            "walk-forward: %s predicted by a fit through %s", season, out[season].trained_through
+            "walk-forward: %s predicted by a fit through %s",
+            ", ".join(group),
+            model.trained_through,
         )
-    return out
+    return {season: out[season] for season in seasons}
 
 
 def predict_by_season(models: dict[str, OutcomeModel], frame: pd.DataFrame) -> np.ndarray:

@@ -59,7 +59,8 @@ def main(
     ),
     report: Path = typer.Option(..., help="Tuning and training summary (JSON)."),
 ) -> None:
-    """Tune on walk-forward folds; fit once per test season on every season before it."""
+    """Tune on walk-forward folds; fit once per test season (or group of seasons starting
+    within ``evaluate.walk_forward_group_days``) on every match before it."""
     started = time.perf_counter()
     model_params, budget = load_model_params(params)
     as_of = read_as_of(as_of_path).as_of.isoformat()
@@ -69,7 +70,9 @@ def main(
     logger.info("training on %d matches before the test seasons %s", len(train), seasons)
     tuned = tune(train, model_params, budget, get_settings().optuna_storage)
     fit_started = time.perf_counter()
-    models = walk_forward_fit(pd.concat([train, test]), seasons, tuned.params)
+    models = walk_forward_fit(
+        pd.concat([train, test]), seasons, tuned.params, period.walk_forward_group_days
+    )
     model = models[seasons[0]]
     fit_s = time.perf_counter() - fit_started
     save_model(model, out)
@@ -80,6 +83,7 @@ def main(
         "params": tuned.params.model_dump(),
         "model": model.describe(),
         "walk_forward": {season: m.describe() for season, m in models.items()},
+        "walk_forward_fits": len({id(m) for m in models.values()}),
         "tuning": {
             "n_trials": tuned.n_trials,
             "elapsed_s": round(tuned.elapsed_s, 1),

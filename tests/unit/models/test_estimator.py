@@ -14,6 +14,7 @@ from matchcast.models.estimator import (
     ModelParams,
     OutcomeModel,
     feature_columns,
+    newest_seasons,
     outcome_codes,
     season_weights,
 )
@@ -21,6 +22,7 @@ from matchcast.models.test_period import find_test_seasons
 from matchcast.models.tuning import (
     TuningParams,
     predict_by_season,
+    refit_groups,
     tune,
     walk_forward_fit,
     walk_forward_folds,
@@ -183,3 +185,82 @@ def test_walk_forward_fit_refits_before_each_test_season(frame: pd.DataFrame) ->
         np.testing.assert_allclose(probs[rows], model.predict_proba(test[rows]))
     with pytest.raises(ValueError, match="no walk-forward model"):
         predict_by_season({"2019-20": models["2019-20"]}, test)
+
+
+def mixed_calendar_features(per_season: int = 300, seed: int = 1) -> pd.DataFrame:
+    """Split-year seasons from 1 August and calendar-year seasons from 14 February."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for start in range(2018, 2025):
+        for season, first, league in (
+            (f"{start}-{(start + 1) % 100:02d}", f"{start}-08-01", "S"),
+            (str(start), f"{start}-02-14", "C"),
+        ):
+            dates = pd.Timestamp(first) + pd.to_timedelta(
+                np.sort(rng.integers(0, 250, per_season)), "D"
+            )
+            diff = rng.normal(size=per_season)
+            latent = 1.2 * diff + 0.35 + rng.logistic(size=per_season)
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "league": league,
+                        "season": season,
+                        "date": dates,
+                        "status": "finished",
+                        "result": np.where(latent > 0.6, "H", np.where(latent < -0.6, "A", "D")),
+                        "f_elo_diff": diff + rng.normal(scale=0.3, size=per_season),
+                    }
+                )
+            )
+    return pd.concat(parts, ignore_index=True)
+
+
+MIXED_TEST = ["2023-24", "2024", "2024-25"]  # ordered by first match (Aug, Feb, Aug)
+
+
+def test_labels_of_one_year_share_a_fit_and_split_seasons_never_do() -> None:
+    frame = mixed_calendar_features()
+    assert refit_groups(frame, MIXED_TEST, 300) == [["2023-24", "2024"], ["2024-25"]]
+    assert refit_groups(frame, MIXED_TEST, 0) == [["2023-24"], ["2024"], ["2024-25"]]
+    # Split labels a year apart (the 17 divisions) keep one fit each below ~340 days.
+    split = ["2021-22", "2022-23", "2023-24"]
+    assert refit_groups(frame, split, 300) == [[s] for s in split]
+    assert refit_groups(frame, split, 400) == [split[:2], split[2:]]
+    with pytest.raises(ValueError, match="no matches of test season 1999"):
+        refit_groups(frame, ["1999"], 300)
+
+
+@pytest.mark.parametrize("group_days", [0, 150, 300, 500])
+def test_no_walk_forward_model_trains_on_or_after_a_match_it_predicts(group_days: int) -> None:
+    frame = mixed_calendar_features()
+    models = walk_forward_fit(frame, MIXED_TEST, ModelParams(kind="logistic"), group_days)
+    assert list(models) == MIXED_TEST
+    groups = refit_groups(frame, MIXED_TEST, group_days)
+    assert len({id(m) for m in models.values()}) == len(groups)
+    for group in groups:
+        predicted = frame[frame.season.isin(group)]
+        model = models[group[0]]
+        assert all(models[s] is model for s in group)
+        # Every training row is dated before the first kick-off of every row it predicts.
+        assert pd.Timestamp(str(model.trained_through)) < predicted.date.min()
+        # ... and the fit used every finished match before then (nothing else held back).
+        assert model.n_train == int((frame.date < predicted.date.min()).sum())
+
+
+def test_a_fit_keeps_the_newest_whole_seasons_within_the_cap(frame: pd.DataFrame) -> None:
+    # Five seasons of 800 matches: a cap of 2,000 keeps the newest two whole seasons.
+    capped = ModelParams(kind="logistic", holdout_seasons=1, max_train_matches=2000)
+    model = OutcomeModel(capped).fit(frame)
+    assert model.n_train == 1600
+    assert model.holdout == ["2019-20"]
+    assert model.trained_through == str(frame.date.max().date())
+    kept = newest_seasons(frame, 2000)
+    assert sorted(kept.season.unique()) == ["2018-19", "2019-20"]
+    # Not binding: the same fit as without a cap.
+    uncapped = OutcomeModel(ModelParams(kind="logistic")).fit(frame)
+    loose = OutcomeModel(ModelParams(kind="logistic", max_train_matches=4000)).fit(frame)
+    assert loose.n_train == uncapped.n_train == 4000
+    np.testing.assert_array_equal(loose.predict_proba(frame), uncapped.predict_proba(frame))
+    # The newest season is kept even when it alone is over the cap.
+    assert newest_seasons(frame, 10).season.unique().tolist() == ["2019-20"]
