@@ -61,15 +61,18 @@ def run(work: Path, countries: list[str]) -> tuple[bool, str, float, float]:
     return done.returncode == 0, (done.stdout + done.stderr)[-3000:], wall, used
 
 
-def row(work: Path, name: str, wall: float, cpu: float) -> str:
-    """The Markdown row of a configuration that ran."""
+def row(work: Path, name: str, ok: bool, wall: float, cpu: float) -> str:
+    """The Markdown row of a configuration that was evaluated (``ok``: the repro finished)."""
     report: dict[str, Any] = json.loads((work / "reports/test_report.json").read_text())
     registry = json.loads((work / "reports/registry.json").read_text())
     gap, market = report["gap"], report["market"]
     seasons = ", ".join(report["test_seasons"])
-    predictions = pd.read_parquet(work / "data/predictions/predictions.parquet")
     _, due = scheduled_and_due(work)
-    forecast = f"{predictions['match_id'].isin(due).sum()} of {len(due)}"
+    if ok:
+        predictions = pd.read_parquet(work / "data/predictions/predictions.parquet")
+        forecast = f"{predictions['match_id'].isin(due).sum()} of {len(due)}"
+    else:  # the batch refused: no version passed the gates
+        forecast = f"none of {len(due)} (no champion)"
     return (
         f"| {name} | {gap['n']:,} | {seasons} | {market['log_loss']:.4f} "
         f"| **{gap['log_loss']:+.4f} ± {gap['log_loss_se']:.4f}** "
@@ -96,10 +99,11 @@ def main() -> None:
         work = base / "-".join(countries)
         ok, tail, wall, cpu = run(work, countries)
         name = " + ".join(countries)
-        if ok:
-            print(row(work, name, wall, cpu), flush=True)
+        if (work / "reports/registry.json").is_file():
+            print(row(work, name, ok, wall, cpu), flush=True)
         else:
             print(f"| {name} | FAILED after {wall / 60:.1f} min | | | | | | | |", flush=True)
+        if not ok:
             print(tail, file=sys.stderr, flush=True)
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
