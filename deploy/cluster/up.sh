@@ -85,6 +85,7 @@ psql -h "$HOST_ADDR" -U postgres -qtAc "SELECT 1 FROM pg_database WHERE datname 
 key="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 cat > "$CLUSTER_DIR/cluster.env" <<VARS
 MATCHCAST_DATABASE_URL=postgresql+psycopg://postgres@$HOST_ADDR:5432/$CLUSTER_DB
+MATCHCAST_OPTUNA_STORAGE=postgresql+psycopg://postgres@$HOST_ADDR:5432/$CLUSTER_DB
 MATCHCAST_BROKER_URL=amqp://guest:guest@$HOST_ADDR:5672//
 MATCHCAST_RESULT_BACKEND=redis://$HOST_ADDR:6379/$CLUSTER_REDIS_DB
 MATCHCAST_REDIS_URL=redis://$HOST_ADDR:6379/$CLUSTER_REDIS_DB

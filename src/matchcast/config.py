@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     project_dir: str = Field(
         default=".", description="DVC project folder that jobs and DAGs run their stages in."
     )
+    optuna_storage: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the database holding tuning studies (e.g. "
+        "postgresql+psycopg://…/optuna), shared by the tuning workers; unset: in memory, or "
+        "a scratch journal file when model.tuning.workers > 1.",
+    )
     result_backend: str | None = Field(
         default=None,
         description="Celery result backend; default the broker's Redis, or db+<database_url> "

@@ -8,11 +8,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pandas as pd
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from tests.fixtures.sample import synthetic_predictions, write_serving_files
 
 from matchcast.app.state import ServingFiles
@@ -43,7 +45,9 @@ def wait_until(check: object, timeout_s: float) -> bool:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, Served]]:
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Served]]:
+    """A served sample; ``indirect`` parametrization gives the number of uvicorn workers."""
+    workers = getattr(request, "param", 1)
     served = write_serving_files(tmp_path)
     files = served[0]
     port = free_port()
@@ -52,9 +56,11 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Served]]:
         "MATCHCAST_MODEL_METADATA_PATH": str(files.model),
         "MATCHCAST_MATCHES_PATH": str(files.matches),
         "MATCHCAST_RELOAD_INTERVAL_S": "0.2",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
     }
     cmd = [
         *(str(MATCHCAST), "serve", "--port", str(port), "--predictions", str(files.predictions)),
+        *("--workers", str(workers)),
         "--no-local-worker",  # no jobs here: keep the default store untouched
     ]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -87,3 +93,44 @@ def test_serve_answers_and_picks_up_a_new_file(server: tuple[str, Served]) -> No
         assert client.get(f"/predict/{match_id}").headers["etag"] != first.headers["etag"]
         metrics = client.get("/metrics").text
         assert 'matchcast_reloads_total{component="predictions"} 2.0' in metrics
+
+
+def _samples(text: str, name: str) -> list[tuple[dict[str, str], float]]:
+    return [
+        (sample.labels, sample.value)
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name
+    ]
+
+
+@pytest.mark.parametrize("server", [2], indirect=True)
+def test_two_workers_answer_metrics_with_one_view(
+    server: tuple[str, Served], tmp_path: Path
+) -> None:
+    base, (_, _, predictions) = server
+    ids = list(predictions["match_id"].iloc[:8])
+    n = 120
+
+    def fetch(i: int) -> int:
+        # a new connection each: the two workers take turns accepting them
+        return httpx.get(f"{base}/predict/{ids[i % len(ids)]}").status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(fetch, range(n))) == [200] * n
+    # Both workers answered some of them (each keeps its counts in its own file) ...
+    counting = {path.name for path in (tmp_path / "metrics").glob("counter_*.db")}
+    assert len(counting) == 2, counting
+    # ... and whichever answers a scrape reports all of them, with the loaded state.
+    for _ in range(6):
+        text = httpx.get(f"{base}/metrics").text
+        served = sum(
+            value
+            for labels, value in _samples(text, "matchcast_http_requests_total")
+            if labels["route"] == "/predict/{match_id}" and labels["status"] == "200"
+        )
+        assert served == n
+        assert _samples(text, "matchcast_predictions_served_total") == [({}, float(n))]
+        assert _samples(text, "matchcast_predictions_loaded") == [({}, float(len(predictions)))]
+        (info,) = _samples(text, "matchcast_model_info")
+        assert info[0]["predictions_data_version"] == "data-v1"

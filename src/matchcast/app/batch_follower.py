@@ -75,8 +75,10 @@ class BatchFollower:
         self._thread: threading.Thread | None = None
         self._gauge = Gauge(
             "matchcast_forecast_batch_version",
-            "Version of the store's forecast batch this process serves (0: none yet).",
+            "Version of the store's forecast batch this process serves (0: none yet; one "
+            "sample per live worker under several uvicorn workers).",
             registry=registry,
+            multiprocess_mode="liveall",
         )
 
     @property

@@ -121,7 +121,7 @@ def create_app(config: ServeConfig) -> FastAPI:
     register_serving_checks(runtime.readiness, runtime.holder, runtime.jobs)
     if runtime.jobs is not None and runtime.jobs.config.local_worker_expected:
         jobs_client = runtime.jobs
-        metrics.registry.register(WorkerLivenessCollector(lambda: jobs_client.engine))
+        metrics.add_collector(WorkerLivenessCollector(lambda: jobs_client.engine))
     routers = (
         predict.router,
         matches.router,

@@ -2,7 +2,10 @@
 
 Labels use the route template (``/predict/{match_id}``), never the raw path, so their
 number stays bounded. Each app owns its registry (several apps may live in one test run).
-With several uvicorn workers each worker answers /metrics with its own counters.
+With several uvicorn workers, /metrics sums every worker's counters and histograms
+(multiprocess mode, :mod:`matchcast.app.metrics_processes`); what describes the loaded
+state (model, forecasts held, their age, the reports) is read from the answering worker
+at scrape time, since every worker loads the same files.
 """
 
 from __future__ import annotations
@@ -11,12 +14,13 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from matchcast.app.metrics_processes import WorkersCollector, multiprocess_folder
 from matchcast.app.monitoring import DriftSummary, LiveQualityReport, QualityBlock
 from matchcast.app.state import ServingState
 
@@ -32,6 +36,13 @@ class Metrics:
         """Create every metric in a new registry."""
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
+        # What /metrics answers: this registry, or every worker's files plus this
+        # worker's state collectors (multiprocess mode).
+        folder = multiprocess_folder()
+        self.exposition = r
+        if folder is not None:
+            self.exposition = CollectorRegistry(auto_describe=True)
+            self.exposition.register(WorkersCollector(folder))
         self.requests = Counter(
             "matchcast_http_requests", "HTTP requests.", ["method", "route", "status"], registry=r
         )
@@ -56,7 +67,10 @@ class Metrics:
             registry=r,
         )
         self.cache_circuit_open = Gauge(
-            "matchcast_cache_circuit_open", "1 while the Redis circuit breaker is open.", registry=r
+            "matchcast_cache_circuit_open",
+            "1 while the Redis circuit breaker is open (in any live worker).",
+            registry=r,
+            multiprocess_mode="livemax",
         )
         self.reloads = Counter(
             "matchcast_reloads", "Components reloaded from disk.", ["component"], registry=r
@@ -78,45 +92,20 @@ class Metrics:
         self.auth_failures = Counter(
             "matchcast_auth_failures", "Admin requests refused with 401.", registry=r
         )
-        self.model_info = Info(
-            "matchcast_model", "The model behind the served forecasts.", registry=r
-        )
-        self.predictions_loaded = Gauge(
-            "matchcast_predictions_loaded", "Forecasts held in memory.", registry=r
-        )
-        self.predictions_age = Gauge(
-            "matchcast_predictions_age_seconds",
-            "Seconds since the served predictions were computed.",
-            registry=r,
-        )
         self._state: ServingState | None = None
-        self.predictions_age.set_function(self._age)
-        r.register(MonitoringCollector(lambda: self._state))
+        self.add_collector(StateCollector(lambda: self._state))
+        self.add_collector(MonitoringCollector(lambda: self._state))
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
-    def _age(self) -> float:
-        state = self._state
-        if state is None or state.predictions is None:
-            return float("nan")
-        return time.time() - state.predictions.computed_at.timestamp()
+    def add_collector(self, collector: Collector) -> None:
+        """Add a scrape-time collector of this process's state to what /metrics answers."""
+        self.registry.register(collector)
+        if self.exposition is not self.registry:
+            self.exposition.register(collector)
 
     def observe_state(self, state: ServingState) -> None:
-        """Refresh the gauges that describe the loaded state."""
+        """Describe ``state`` from now on (model, forecasts held, their age, reports)."""
         self._state = state
-        self.predictions_loaded.set(0 if state.predictions is None else len(state.predictions))
-        if state.model is not None:
-            self.model_info.info(
-                {
-                    "name": state.model.name,
-                    "version": state.model.version,
-                    "alias": state.model.alias,
-                    "run_id": state.model.run_id,
-                    "data_version": state.model.data_version or "",
-                    "predictions_data_version": ""
-                    if state.predictions is None
-                    else state.predictions.data_version,
-                }
-            )
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one request and record its latency."""
@@ -160,6 +149,54 @@ class MetricsMiddleware:
             self.metrics.observe_request(
                 scope["method"], template, status, time.perf_counter() - start
             )
+
+
+class StateCollector(Collector):
+    """The served model, the number of forecasts held and their age, read at scrape time."""
+
+    def __init__(self, state: Callable[[], ServingState | None]) -> None:
+        """Read the current state through ``state()``."""
+        self._state = state
+
+    def describe(self) -> Iterator[Metric]:
+        """The metric names, for the registry's duplicate check (no samples)."""
+        yield from self._families(None)
+
+    def collect(self) -> Iterator[Metric]:
+        """One sample each for the loaded state; the model info only once one is loaded."""
+        yield from self._families(self._state())
+
+    def _families(self, state: ServingState | None) -> Iterator[Metric]:
+        info = InfoMetricFamily("matchcast_model", "The model behind the served forecasts.")
+        loaded = GaugeMetricFamily("matchcast_predictions_loaded", "Forecasts held in memory.")
+        age = GaugeMetricFamily(
+            "matchcast_predictions_age_seconds",
+            "Seconds since the served predictions were computed.",
+        )
+        if state is not None:
+            predictions = state.predictions
+            loaded.add_metric([], 0 if predictions is None else len(predictions))
+            age.add_metric(
+                [],
+                float("nan")
+                if predictions is None
+                else time.time() - predictions.computed_at.timestamp(),
+            )
+            if state.model is not None:
+                info.add_metric(
+                    [],
+                    {
+                        "name": state.model.name,
+                        "version": state.model.version,
+                        "alias": state.model.alias,
+                        "run_id": state.model.run_id,
+                        "data_version": state.model.data_version or "",
+                        "predictions_data_version": ""
+                        if predictions is None
+                        else predictions.data_version,
+                    },
+                )
+        yield from (info, loaded, age)
 
 
 class MonitoringCollector(Collector):

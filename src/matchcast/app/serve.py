@@ -17,6 +17,7 @@ import typer
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
+from matchcast.app.metrics_processes import shared_metrics_folder
 from matchcast.app.protocol import PROTOCOL_PATH
 from matchcast.config import get_settings
 from matchcast.tasks.supervisor import supervised_worker
@@ -78,6 +79,9 @@ def main(
             # every uvicorn worker then reports the worker's liveness (/readyz, /metrics)
             os.environ["MATCHCAST_LOCAL_WORKER_SUPERVISED"] = "true"
             get_settings.cache_clear()
+        # Several workers share their metrics through files (one view at /metrics); set
+        # after the job worker started, which keeps its own.
+        stack.enter_context(shared_metrics_folder(workers))
         uvicorn.run(
             APP_FACTORY,
             factory=True,

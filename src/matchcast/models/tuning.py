@@ -10,8 +10,11 @@ is ever scored on data it was fitted on.
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from matchcast.data import columns as C
 from matchcast.models.estimator import ModelParams, OutcomeModel, outcome_codes, seasons_in_order
+from matchcast.models.tuning_study import WORKER_ATTR, StudySpec, create_study, run_workers
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +40,9 @@ class TuningParams(BaseModel):
     # Only the most recent seasons train the fold models (speed); null uses every season.
     train_window_seasons: int | None = Field(default=12, ge=2)
     seed: int = 42
+    # Processes running trials of one study (several share it through its storage:
+    # MATCHCAST_OPTUNA_STORAGE, or a scratch journal file when that is unset).
+    workers: int = Field(default=1, ge=1, le=64)
 
 
 @dataclass
@@ -48,6 +55,10 @@ class TuningResult:
     n_trials: int
     elapsed_s: float
     trials: list[dict[str, Any]] = field(default_factory=list)
+    workers: int = 1
+    trials_per_worker: list[int] = field(default_factory=list)
+    study: str | None = None
+    storage: str = "memory"
 
 
 def _with(params: ModelParams, values: dict[str, Any]) -> ModelParams:
@@ -185,71 +196,141 @@ def _fold_log_loss(
     return float(-np.mean(np.log(np.clip(probs[np.arange(len(y)), y], 1e-15, 1.0))))
 
 
-def tune(frame: pd.DataFrame, base: ModelParams, budget: TuningParams) -> TuningResult:
-    """Search the model's hyperparameters on walk-forward folds within a budget.
+class FoldObjective:
+    """Mean validation log-loss of a trial's settings over the walk-forward folds.
 
-    The defaults in ``base`` are always the first trial, so the result is never worse
-    than the defaults on the folds. The sampler is seeded; with a time-out the number
-    of finished trials (and so the result) can depend on the machine's speed.
-
-    Args:
-        frame: finished training matches (the test period excluded).
-        base: starting parameters (kind, calibration and the defaults of the search).
-        budget: trials, time-out, folds and training window.
-
-    Returns:
-        The best parameters found and a summary of the trials.
+    Picklable for spawned tuning workers: it then carries the path of the training frame
+    and each worker builds the folds (and its own cache of fitted logistic models) once.
     """
-    started = time.perf_counter()
-    data = frame.loc[frame[C.RESULT].notna()]
-    folds = walk_forward_folds(data, budget.folds, budget.train_window_seasons)
-    if budget.n_trials == 0:
-        return TuningResult(base, float("nan"), float("nan"), 0, 0.0)
 
-    cache: dict[str, Any] = {}
+    def __init__(
+        self, base: ModelParams, budget: TuningParams, source: pd.DataFrame | Path
+    ) -> None:
+        """Score ``base`` updated with each trial's values on ``source``'s folds."""
+        self.base = base
+        self.budget = budget
+        self.source = source
+        self._folds: list[tuple[str, pd.DataFrame, pd.DataFrame]] | None = None
+        self._cache: dict[str, Any] = {}
 
-    def objective(trial: optuna.Trial) -> float:
-        params = _with(base, _suggest(trial, base.kind))
+    def __getstate__(self) -> dict[str, Any]:
+        """Only the recipe travels to another process, never the folds or the cache."""
+        if not isinstance(self.source, Path):
+            raise TypeError("a tuning objective sent to another process needs a file source")
+        return {"base": self.base, "budget": self.budget, "source": self.source}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Rebuild from the recipe; folds are read on the first trial."""
+        self.base, self.budget, self.source = state["base"], state["budget"], state["source"]
+        self._folds, self._cache = None, {}
+
+    @property
+    def folds(self) -> list[tuple[str, pd.DataFrame, pd.DataFrame]]:
+        """The validation folds (read from the source on first use)."""
+        if self._folds is None:
+            frame = pd.read_parquet(self.source) if isinstance(self.source, Path) else self.source
+            self._folds = walk_forward_folds(
+                frame, self.budget.folds, self.budget.train_window_seasons
+            )
+        return self._folds
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        """The trial's mean fold log-loss; pruned when clearly worse than the median."""
+        params = _with(self.base, _suggest(trial, self.base.kind))
         losses = []
-        for step, (season, train, valid) in enumerate(folds):
-            losses.append(_fold_log_loss(params, train, valid, cache))
+        for step, (season, train, valid) in enumerate(self.folds):
+            losses.append(_fold_log_loss(params, train, valid, self._cache))
             trial.set_user_attr(f"log_loss_{season}", losses[-1])
             trial.report(float(np.mean(losses)), step)
             if trial.should_prune():
                 raise optuna.TrialPruned()
         return float(np.mean(losses))
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(
-        direction="minimize",
-        sampler=optuna.samplers.TPESampler(seed=budget.seed, n_startup_trials=5),
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=0),
-    )
-    study.enqueue_trial(_default_values(base))
-    study.optimize(objective, n_trials=budget.n_trials, timeout=budget.timeout_s)
-    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+
+def tune(
+    frame: pd.DataFrame,
+    base: ModelParams,
+    budget: TuningParams,
+    storage_url: str | None = None,
+) -> TuningResult:
+    """Search the model's hyperparameters on walk-forward folds within a budget.
+
+    The defaults in ``base`` are always the first trial, so the result is never worse
+    than the defaults on the folds. The sampler is seeded; with a time-out, or with
+    several workers, the number and order of finished trials (and so the result) can
+    depend on the machine's speed.
+
+    Args:
+        frame: finished training matches (the test period excluded).
+        base: starting parameters (kind, calibration and the defaults of the search).
+        budget: trials, time-out, folds, training window and worker processes.
+        storage_url: SQL database holding the study (shared by the workers, and open to
+            other hosts); None keeps it in memory (one worker) or in a scratch journal file.
+
+    Returns:
+        The best parameters found and a summary of the trials.
+    """
+    started = time.perf_counter()
+    data = frame.loc[frame[C.RESULT].notna()]
+    walk_forward_folds(data, budget.folds, budget.train_window_seasons)  # enough seasons?
+    if budget.n_trials == 0:
+        return TuningResult(base, float("nan"), float("nan"), 0, 0.0)
+    with tempfile.TemporaryDirectory(prefix="matchcast-tuning-") as scratch:
+        source: pd.DataFrame | Path = data
+        if budget.workers > 1:
+            source = Path(scratch) / "train.parquet"
+            data.to_parquet(source)
+        spec = StudySpec(
+            name=f"matchcast-tuning-{uuid.uuid4().hex[:12]}",
+            seed=budget.seed,
+            n_trials=budget.n_trials,
+            deadline=time.time() + budget.timeout_s,
+            storage_url=storage_url,
+            journal_path=str(Path(scratch) / "study.journal")
+            if budget.workers > 1 and storage_url is None
+            else None,
+        )
+        study = create_study(spec, _default_values(base))
+        per_worker = run_workers(study, spec, FoldObjective(base, budget, source), budget.workers)
+        all_trials = study.get_trials(deepcopy=False)
+    complete = [t for t in all_trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
         raise RuntimeError("no tuning trial finished within the budget")
-    best = study.best_trial
-    default_value = float(study.trials[0].value) if study.trials[0].value is not None else np.nan
+    best = min(complete, key=lambda t: (float(t.value or np.inf), t.number))
+    default_value = float(all_trials[0].value) if all_trials[0].value is not None else np.nan
     elapsed = time.perf_counter() - started
     logger.info(
-        "tuning: %d trials (%d complete) in %.0fs; default %.5f -> best %.5f",
-        len(study.trials),
+        "tuning: %d trials (%d complete) in %.0fs by %d worker(s) (study %s in %s); "
+        "default %.5f -> best %.5f",
+        len(all_trials),
         len(complete),
         elapsed,
+        budget.workers,
+        spec.name,
+        spec.described(),
         default_value,
         best.value,
     )
     trials = [
-        {"number": t.number, "state": t.state.name, "value": t.value, **t.params}
-        for t in study.trials
+        {
+            "number": t.number,
+            "state": t.state.name,
+            "value": t.value,
+            "worker": t.user_attrs.get(WORKER_ATTR),
+            "folds_scored": sum(key.startswith("log_loss_") for key in t.user_attrs),
+            **t.params,
+        }
+        for t in all_trials
     ]
     return TuningResult(
         params=_with(base, dict(best.params)),
         best_value=float(best.value) if best.value is not None else float("nan"),
         default_value=default_value,
-        n_trials=len(study.trials),
+        n_trials=len(all_trials),
         elapsed_s=elapsed,
         trials=trials,
+        workers=len(per_worker),
+        trials_per_worker=per_worker,
+        study=spec.name,
+        storage=spec.described(),
     )

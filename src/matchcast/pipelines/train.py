@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 import typer
 
+from matchcast.config import get_settings
 from matchcast.data.as_of import read_as_of
 from matchcast.data.io import atomic_write, write_json
 from matchcast.data.params import load_section
@@ -66,7 +67,7 @@ def main(
     frame = pd.read_parquet(features)
     train, test, seasons = split_period(frame, as_of, period.test_seasons, period.test_from)
     logger.info("training on %d matches before the test seasons %s", len(train), seasons)
-    tuned = tune(train, model_params, budget)
+    tuned = tune(train, model_params, budget, get_settings().optuna_storage)
     fit_started = time.perf_counter()
     models = walk_forward_fit(pd.concat([train, test]), seasons, tuned.params)
     model = models[seasons[0]]
@@ -86,6 +87,10 @@ def main(
             if tuned.default_value == tuned.default_value
             else None,
             "best_value": tuned.best_value if tuned.best_value == tuned.best_value else None,
+            "workers": tuned.workers,
+            "trials_per_worker": tuned.trials_per_worker,
+            "study": tuned.study,
+            "storage": tuned.storage,
             "trials": tuned.trials,
         },
         "fit_s": round(fit_s, 1),

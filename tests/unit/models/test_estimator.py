@@ -7,6 +7,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+from tests.fixtures.outcome_features import synthetic_features
 
 from matchcast.models.estimator import (
     LightGBMParams,
@@ -28,38 +29,6 @@ from matchcast.models.tuning import (
 FAST_LGB = LightGBMParams(
     max_rounds=200, early_stopping_rounds=20, learning_rate=0.1, min_child_samples=50
 )
-
-
-def synthetic_features(n_seasons: int = 5, per_season: int = 800, seed: int = 0) -> pd.DataFrame:
-    """Matches whose outcome follows an ordered logit in a latent strength difference."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for s in range(n_seasons):
-        start = 2015 + s
-        season = f"{start}-{(start + 1) % 100:02d}"
-        dates = pd.Timestamp(f"{start}-08-01") + pd.to_timedelta(
-            np.sort(rng.integers(0, 280, per_season)), "D"
-        )
-        diff = rng.normal(size=per_season)
-        latent = 1.2 * diff + 0.35 + rng.logistic(size=per_season)
-        result = np.where(latent > 0.6, "H", np.where(latent < -0.6, "A", "D"))
-        for i in range(per_season):
-            rows.append(
-                {
-                    "match_id": f"X-{season}-{i}",
-                    "league": "X" if i % 2 else "Y",
-                    "season": season,
-                    "date": dates[i],
-                    "status": "finished",
-                    "result": result[i],
-                    "f_elo_diff": diff[i] + rng.normal(scale=0.3),
-                    "f_form_diff": 0.5 * diff[i] + rng.normal(scale=0.8),
-                    "f_noise": rng.normal(),
-                    "f_sparse": np.nan if i % 3 == 0 else rng.normal(),
-                    "m_market_home": 0.5,
-                }
-            )
-    return pd.DataFrame(rows)
 
 
 def _nll(p: np.ndarray, y: np.ndarray) -> float:

@@ -91,5 +91,5 @@ async def readyz(
 async def metrics(runtime: RuntimeDep) -> Response:
     """Requests and latency by route and status, forecasts served, cache, model, data age."""
     # In a thread: a collector may read the store (the job worker's heartbeat).
-    body = await asyncio.to_thread(generate_latest, runtime.metrics.registry)
+    body = await asyncio.to_thread(generate_latest, runtime.metrics.exposition)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
