@@ -131,8 +131,10 @@ def check_gates(
             required = share
             why = f" ({gates.min_share_of_market_gain} of the closing market's gain {market_gain:.4f})"
     if not gain >= required:
-        shown = f"{required:.4f}" if why else f"{required}"
-        reasons.append(f"log-loss gain over prior {gain:.4f} < {shown}{why}")
+        # more digits where four would print a tie ("0.0262 < 0.0262")
+        digits = 4 if f"{gain:.4f}" != f"{required:.4f}" else 6
+        shown = f"{required:.{digits}f}" if why else f"{required}"
+        reasons.append(f"log-loss gain over prior {gain:.{digits}f} < {shown}{why}")
     chance = float(test.get("ece_chance") or 0.0)
     if not float(test["ece"]) <= max(gates.max_ece, chance):
         if chance > gates.max_ece:

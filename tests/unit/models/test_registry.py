@@ -110,6 +110,8 @@ def test_gain_gate_scales_down_to_a_league_the_closing_market_cannot_read() -> N
     assert worse.reasons == [
         "log-loss gain over prior 0.0093 < 0.0130 (0.5 of the closing market's gain 0.0260)"
     ]
+    tie = registry.check_gates({**model, "log_loss": 1.06831}, 1.0813, gates, 1.0553)
+    assert tie.reasons[0].startswith("log-loss gain over prior 0.012990 < 0.013000 ")
     # No market, or a market that reads the league well: the fixed bar applies.
     assert not registry.check_gates(model, 1.0813, gates).passed
     assert not registry.check_gates(model, 1.0813, gates, market_log_loss=1.00).passed
