@@ -129,7 +129,8 @@ def check_gates(
         share = max(gates.min_share_of_market_gain * market_gain, 0.0)
         if share < required:
             required = share
-            why = f" ({gates.min_share_of_market_gain} of the closing market's gain {market_gain:.4f})"
+            share_of = gates.min_share_of_market_gain
+            why = f" ({share_of} of the closing market's gain {market_gain:.4f})"
     if not gain >= required:
         # more digits where four would print a tie ("0.0262 < 0.0262")
         digits = 4 if f"{gain:.4f}" != f"{required:.4f}" else 6
