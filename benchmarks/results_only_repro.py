@@ -18,19 +18,22 @@ import datetime as dt
 import itertools
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.fixtures.results_only import League, synthetic_results  # noqa: E402
+from tests.fixtures.scratch_project import (  # noqa: E402
+    BIN,
+    make_project,
+    project_params,
+    stage_env,
+)
 
 STYLES = ("short", "slash", "compact", "none")
 
@@ -56,9 +59,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     source = synthetic_results(leagues(args.leagues), seasons=args.seasons, teams=args.teams)
     source.to_csv(work / "results.csv", index=False)
-    shutil.copy(ROOT / "dvc.yaml", work / "dvc.yaml")
-    shutil.copy(ROOT / ".dvcignore", work / ".dvcignore")
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params = project_params()
     params["data"].update(
         {
             "leagues": [],
@@ -68,23 +69,12 @@ def main() -> None:
             "as_of": "2026-03-01",
         }
     )
-    (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    if not (work / "src").exists():
-        (work / "src").symlink_to(ROOT / "src", target_is_directory=True)
-    bin_dir = Path(sys.executable).parent
-    env = {
-        **os.environ,
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-        "MATCHCAST_DATABASE_URL": f"sqlite:///{work / 'store.db'}",
-        "MATCHCAST_MLFLOW_TRACKING_URI": f"sqlite:///{work / 'mlflow.db'}",
-        "MATCHCAST_MLFLOW_ARTIFACT_ROOT": str(work / "mlartifacts"),
-    }
-    if not (work / ".dvc").exists():
-        subprocess.run([str(bin_dir / "dvc"), "init", "--no-scm", "-q"], cwd=work, check=True)
+    make_project(work, params)
+    env = stage_env(work)
     started = time.perf_counter()
     stamps: list[tuple[str, float]] = []
     with subprocess.Popen(
-        [str(bin_dir / "dvc"), "repro", "-f"],
+        [str(BIN / "dvc"), "repro", "-f"],
         cwd=work,
         env=env,
         stdout=subprocess.PIPE,

@@ -8,17 +8,13 @@ live in that scratch folder. Then the served API answers for a scheduled match.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 from fastapi.testclient import TestClient
 from tests.fixtures.horizon import scheduled_and_due
+from tests.fixtures.scratch_project import make_project, project_params, repro, stage_env
 
 from matchcast.app.main import create_app
 from matchcast.app.runtime import ServeConfig
@@ -26,38 +22,19 @@ from matchcast.app.state import ServingFiles
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-
 
 @pytest.fixture(scope="module")
 def project(shared_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("pipeline")
-    shutil.copy(REPO / "dvc.yaml", work / "dvc.yaml")
-    shutil.copy(REPO / ".dvcignore", work / ".dvcignore")
-    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params = project_params()
     params["data"].update({"leagues": ["E0", "E1"], "seasons": {"first": "2014-15", "last": None}})
     params["model"]["tuning"].update({"n_trials": 2, "timeout_s": 20})
-    (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    # dvc.yaml lists source folders as dependencies; point them at the real package.
-    (work / "src").symlink_to(REPO / "src", target_is_directory=True)
-    env = {
-        **os.environ,
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "MATCHCAST_FOOTBALL_DATA": str(shared_archive),
-        "MATCHCAST_DATABASE_URL": f"sqlite:///{work / 'store.db'}",
-        "MATCHCAST_MLFLOW_TRACKING_URI": f"sqlite:///{work / 'mlflow.db'}",
-        "MATCHCAST_MLFLOW_ARTIFACT_ROOT": str(work / "mlartifacts"),
-    }
-    subprocess.run([str(BIN / "dvc"), "init", "--no-scm", "-q"], cwd=work, env=env, check=True)
-    done = subprocess.run(
-        [str(BIN / "dvc"), "repro"], cwd=work, env=env, capture_output=True, text=True
-    )
+    make_project(work, params)
+    env = stage_env(work, shared_archive)
+    done = repro(work, env)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     # A second repro with nothing changed re-runs only the always-changed ingest.
-    again = subprocess.run(
-        [str(BIN / "dvc"), "repro"], cwd=work, env=env, capture_output=True, text=True
-    )
+    again = repro(work, env)
     assert again.returncode == 0, again.stderr[-3000:]
     assert "Stage 'train' didn't change, skipping" in again.stdout
     return work

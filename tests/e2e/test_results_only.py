@@ -10,22 +10,15 @@ every scheduled match within the forecast horizon must get a forecast.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 from tests.fixtures.horizon import scheduled_and_due
 from tests.fixtures.results_only import synthetic_results
+from tests.fixtures.scratch_project import make_project, project_params, repro, stage_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +26,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("results_only")
     source = synthetic_results(seasons=6, teams=16)
     source.to_csv(work / "results.csv", index=False)
-    shutil.copy(REPO / "dvc.yaml", work / "dvc.yaml")
-    shutil.copy(REPO / ".dvcignore", work / ".dvcignore")
-    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params = project_params()
     params["data"].update(
         {
             "leagues": [],
@@ -49,19 +40,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     params["model"]["lightgbm"]["max_rounds"] = 200
     # ~1,400 test matches: the ECE of 10 bins carries ~0.03 of sampling noise at this size.
     params["register"]["gates"]["max_ece"] = 0.05
-    (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    (work / "src").symlink_to(REPO / "src", target_is_directory=True)
-    env = {
-        **os.environ,
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "MATCHCAST_DATABASE_URL": f"sqlite:///{work / 'store.db'}",
-        "MATCHCAST_MLFLOW_TRACKING_URI": f"sqlite:///{work / 'mlflow.db'}",
-        "MATCHCAST_MLFLOW_ARTIFACT_ROOT": str(work / "mlartifacts"),
-    }
-    subprocess.run([str(BIN / "dvc"), "init", "--no-scm", "-q"], cwd=work, env=env, check=True)
-    done = subprocess.run(
-        [str(BIN / "dvc"), "repro"], cwd=work, env=env, capture_output=True, text=True
-    )
+    make_project(work, params)
+    done = repro(work, stage_env(work))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return work
 

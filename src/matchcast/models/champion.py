@@ -39,6 +39,10 @@ def _feature_columns(version: ModelVersion, model: Any, features: pd.DataFrame) 
     return [c for c in features.columns if str(c).startswith("f_")]
 
 
+class NoChampionError(LookupError):
+    """No registered version carries the alias to serve."""
+
+
 def load_champion(client: MlflowClient, features: pd.DataFrame, name: str, alias: str) -> Champion:
     """Load ``models:/<name>@<alias>`` (:func:`registry.load_by_alias`) and its metadata.
 
@@ -52,12 +56,13 @@ def load_champion(client: MlflowClient, features: pd.DataFrame, name: str, alias
         The loaded champion.
 
     Raises:
-        LookupError: No version carries the alias.
+        NoChampionError: No version carries the alias.
     """
     version = registry.alias_version(client, alias, name)
     if version is None:
-        raise LookupError(
-            f"registered model {name!r} has no {alias!r} alias: run the register stage"
+        raise NoChampionError(
+            f"registered model {name!r} has no {alias!r} alias: no version has passed the "
+            "release gates yet (or the register stage has not run)"
         )
     model = registry.load_by_alias(alias, name)
     columns = _feature_columns(version, model, features)

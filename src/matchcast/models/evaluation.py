@@ -71,6 +71,14 @@ def _scores(probs: FloatArray, y: NDArray[np.int64], full: bool) -> dict[str, An
     }
 
 
+def _with_chance(scores: dict[str, Any], probs: FloatArray) -> dict[str, Any]:
+    """The headline block with the ECE its forecasts would reach by chance if calibrated
+    (the register stage's ECE gate allows for it on a small test period)."""
+    if not len(probs):
+        return scores
+    return {**scores, "ece_chance": _round(metrics.ece_by_chance(probs))}
+
+
 def _gap(model: FloatArray, market: FloatArray, y: NDArray[np.int64]) -> dict[str, Any]:
     if len(y) == 0:
         return {"n": 0}
@@ -189,7 +197,7 @@ def evaluate(
         return None if p is None else p[rows]
 
     report: dict[str, Any] = {
-        "test": _scores(take(model, idx), y, True),
+        "test": _with_chance(_scores(take(model, idx), y, True), take(model, idx)),
         "test_all_finished": _scores(model[finished], y_all[finished], True),
         "market": (
             {**_scores(take(benchmark, idx), y, True), "method": benchmark_name}

@@ -235,6 +235,45 @@ def ece(probs: npt.ArrayLike, y: npt.ArrayLike, bins: int = DEFAULT_BINS) -> flo
     return float(gap.sum() / 3.0)
 
 
+def ece_by_chance(
+    probs: npt.ArrayLike,
+    bins: int = DEFAULT_BINS,
+    quantile: float = 0.95,
+    draws: int = 400,
+    seed: int = 0,
+) -> float:
+    """The ECE that perfectly calibrated forecasts reach by chance on this many matches.
+
+    ECE is biased upwards on small samples: on a few hundred matches even the closing
+    market and the class prior score 0.02-0.04. This draws the outcomes ``draws`` times
+    from ``probs`` themselves (so the forecasts are calibrated by construction) and returns
+    the ``quantile`` of their ECE: an observed ECE above it is more than chance.
+
+    Args:
+        probs: Forecasts, shape ``(n, 3)``.
+        bins: Number of equal-width bins on ``[0, 1]``, as for :func:`ece`.
+        quantile: Which quantile of the simulated ECE to return.
+        draws: Number of simulated outcome sets.
+        seed: Random seed of the draws.
+
+    Returns:
+        The simulated ECE quantile (NaN for no forecasts).
+    """
+    p, _ = _check(probs, np.zeros(np.shape(probs)[0], dtype=np.int64))
+    n = p.shape[0]
+    if n == 0:
+        return float("nan")
+    uniform = np.random.default_rng(seed).random((draws, n, 1))
+    outcomes = (uniform > np.cumsum(p, axis=1)[None, :, :2]).sum(axis=2)  # (draws, n)
+    total = np.zeros(draws)
+    for k in range(3):
+        member = np.zeros((n, bins))
+        member[np.arange(n), _bin_index(p[:, k], bins)] = 1.0
+        observed = (outcomes == k).astype(np.float64) @ member  # (draws, bins)
+        total += np.abs(p[:, k] @ member - observed).sum(axis=1) / n
+    return float(np.quantile(total / 3.0, quantile))
+
+
 def summarize(probs: npt.ArrayLike, y: npt.ArrayLike) -> dict[str, Any]:
     """All headline metrics at once.
 

@@ -60,7 +60,10 @@ class Gates(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     min_gain_over_prior: float = Field(default=0.03, ge=0)  # log-loss below the class prior
-    max_ece: float = Field(default=0.02, gt=0)
+    # ... or this share of the closing market's own gain, where that is smaller (a league
+    # that even the market reads poorly).
+    min_share_of_market_gain: float = Field(default=0.5, ge=0, le=1)
+    max_ece: float = Field(default=0.02, gt=0)  # or the test's chance level, if larger
 
 
 class OutcomePyfunc(PythonModel):
@@ -92,13 +95,25 @@ class GateResult:
     reasons: list[str]
 
 
-def check_gates(test: dict[str, Any], prior_log_loss: float, gates: Gates) -> GateResult:
+def check_gates(
+    test: dict[str, Any],
+    prior_log_loss: float,
+    gates: Gates,
+    market_log_loss: float | None = None,
+) -> GateResult:
     """Apply the release gates.
 
+    The bars are fixed where the test period is large and the league readable, and scale
+    where it is not: the gain bar drops to ``min_share_of_market_gain`` of the closing
+    market's gain over the prior when the market itself gains less, and the ECE bar rises
+    to ``test["ece_chance"]`` (the ECE calibrated forecasts reach by chance on that many
+    matches, :func:`matchcast.models.metrics.ece_by_chance`) when that is larger.
+
     Args:
-        test: the model's test metrics (log_loss, ece, rps, ...).
+        test: the model's test metrics (log_loss, ece, ece_chance, rps, ...).
         prior_log_loss: the class-prior baseline's log-loss on the same matches.
         gates: thresholds.
+        market_log_loss: the closing market's log-loss on the same matches, if any.
 
     Returns:
         Pass/fail with the failed conditions.
@@ -108,10 +123,28 @@ def check_gates(test: dict[str, Any], prior_log_loss: float, gates: Gates) -> Ga
     if any(math.isnan(v) or math.isinf(v) for v in values) or math.isnan(prior_log_loss):
         reasons.append("NaN or infinite metric")
     gain = prior_log_loss - float(test["log_loss"])
-    if not gain >= gates.min_gain_over_prior:
-        reasons.append(f"log-loss gain over prior {gain:.4f} < {gates.min_gain_over_prior}")
-    if not float(test["ece"]) <= gates.max_ece:
-        reasons.append(f"ECE {float(test['ece']):.4f} > {gates.max_ece}")
+    required, why = gates.min_gain_over_prior, ""
+    if market_log_loss is not None:
+        market_gain = prior_log_loss - market_log_loss
+        share = max(gates.min_share_of_market_gain * market_gain, 0.0)
+        if share < required:
+            required = share
+            share_of = gates.min_share_of_market_gain
+            why = f" ({share_of} of the closing market's gain {market_gain:.4f})"
+    if not gain >= required:
+        # more digits where four would print a tie ("0.0262 < 0.0262")
+        digits = 4 if f"{gain:.4f}" != f"{required:.4f}" else 6
+        shown = f"{required:.{digits}f}" if why else f"{required}"
+        reasons.append(f"log-loss gain over prior {gain:.{digits}f} < {shown}{why}")
+    chance = float(test.get("ece_chance") or 0.0)
+    if not float(test["ece"]) <= max(gates.max_ece, chance):
+        if chance > gates.max_ece:
+            reasons.append(
+                f"ECE {float(test['ece']):.4f} > {chance:.4f} "
+                f"(calibrated forecasts reach {chance:.4f} by chance)"
+            )
+        else:
+            reasons.append(f"ECE {float(test['ece']):.4f} > {gates.max_ece}")
     return GateResult(passed=not reasons, reasons=reasons)
 
 

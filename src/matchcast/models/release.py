@@ -158,7 +158,10 @@ def release(
         The versions, the gate result and the alias moves.
     """
     prior = float(report["baselines"]["class_prior"]["log_loss"])
-    gate = registry.check_gates(report["test"], prior, gates)
+    market = report.get("market", {}).get("log_loss")
+    gate = registry.check_gates(
+        report["test"], prior, gates, None if market is None else float(market)
+    )
     data_version = str(common_tags.get("data_version", ""))
     with mlflow.start_run(run_name=f"train-{data_version[:8]}") as run:
         mlflow.log_params(_flat("", tested.params.model_dump(), {}))

@@ -69,3 +69,9 @@ def test_with_odds_the_market_stays_the_benchmark_on_priced_matches() -> None:
     assert report["benchmark"]["kind"] == "market"
     assert report["benchmark"]["gap"] == report["gap"]
     assert report["excluded"]["no_market_or_forecast"] == 100
+    # The register stage's ECE gate allows for the chance level of this many matches.
+    priced = ~np.isnan(market).any(axis=1)
+    assert report["test"]["ece_chance"] == pytest.approx(
+        metrics.ece_by_chance(model[priced]), abs=1e-6
+    )
+    assert 0.02 < report["test"]["ece_chance"] < 0.1  # 300 matches: far above max_ece 0.02

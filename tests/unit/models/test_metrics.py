@@ -75,6 +75,23 @@ def test_ece_small_for_calibrated_sample_and_large_for_overconfident() -> None:
     assert metrics.ece(sharpened, y) > 0.05
 
 
+def test_ece_by_chance_bounds_calibrated_forecasts_and_shrinks_with_more_matches() -> None:
+    rng = np.random.default_rng(11)
+    probs = rng.dirichlet([4, 2.5, 3], size=700)
+    chance = metrics.ece_by_chance(probs)
+    # Outcomes drawn from the forecasts themselves: calibrated, yet their ECE is far from 0
+    # on 700 matches, and it stays under the 95 % chance level about 95 times in 100.
+    samples = []
+    for _ in range(100):
+        y = (rng.random(700)[:, None] > np.cumsum(probs, axis=1)).sum(axis=1)
+        samples.append(metrics.ece(probs, y))
+    assert np.mean(samples) > 0.015
+    assert 85 <= sum(e <= chance for e in samples) <= 100
+    assert metrics.ece_by_chance(rng.dirichlet([4, 2.5, 3], size=20_000)) < chance / 3
+    assert metrics.ece_by_chance(probs, quantile=0.5) < chance
+    assert math.isnan(metrics.ece_by_chance(np.empty((0, 3))))
+
+
 def test_calibration_table_shape_and_counts() -> None:
     rng = np.random.default_rng(3)
     probs = rng.dirichlet([2, 2, 2], size=500)

@@ -87,6 +87,36 @@ def test_gates() -> None:
     assert not registry.check_gates({**good, "rps": float("nan")}, 1.076, gates).passed
 
 
+def test_gates_allow_for_chance_calibration_error_on_few_test_matches() -> None:
+    # Mexico alone (680 test matches): model ECE 0.0234, the closing market's 0.0363 and
+    # the class prior's 0.0204 -- on that few matches calibrated forecasts reach ~0.03.
+    gates = registry.Gates(min_gain_over_prior=0.03, max_ece=0.02)
+    small = {"log_loss": 1.009, "ece": 0.0234, "ece_chance": 0.031, "rps": 0.208}
+    assert registry.check_gates(small, 1.060, gates).passed
+    beyond = registry.check_gates({**small, "ece": 0.035}, 1.060, gates)
+    assert beyond.reasons == ["ECE 0.0350 > 0.0310 (calibrated forecasts reach 0.0310 by chance)"]
+    # Many matches: chance is below max_ece, which binds as before.
+    many = {**small, "ece": 0.0234, "ece_chance": 0.008}
+    assert registry.check_gates(many, 1.060, gates).reasons == ["ECE 0.0234 > 0.02"]
+
+
+def test_gain_gate_scales_down_to_a_league_the_closing_market_cannot_read() -> None:
+    # Argentina alone (1,091 test matches): class prior 1.0813, closing market 1.0553 (a
+    # gain of 0.026, itself under 0.03), model 1.0667 (gap to the close +0.0109).
+    gates = registry.Gates(min_gain_over_prior=0.03, max_ece=0.02, min_share_of_market_gain=0.5)
+    model = {"log_loss": 1.0667, "ece": 0.0178, "rps": 0.2137}
+    assert registry.check_gates(model, 1.0813, gates, market_log_loss=1.0553).passed
+    worse = registry.check_gates({**model, "log_loss": 1.0720}, 1.0813, gates, 1.0553)
+    assert worse.reasons == [
+        "log-loss gain over prior 0.0093 < 0.0130 (0.5 of the closing market's gain 0.0260)"
+    ]
+    tie = registry.check_gates({**model, "log_loss": 1.06831}, 1.0813, gates, 1.0553)
+    assert tie.reasons[0].startswith("log-loss gain over prior 0.012990 < 0.013000 ")
+    # No market, or a market that reads the league well: the fixed bar applies.
+    assert not registry.check_gates(model, 1.0813, gates).passed
+    assert not registry.check_gates(model, 1.0813, gates, market_log_loss=1.00).passed
+
+
 def test_compare_uses_only_common_matches() -> None:
     better, worse = _predictions(0.5), _predictions(0.2)
     result = registry.compare(better, worse)

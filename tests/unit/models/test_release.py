@@ -100,3 +100,27 @@ def test_release_registers_both_versions_and_makes_the_first_serving_one_champio
     assert candidate is not None and str(candidate.version) == done.serving_version
     run = client.get_run(done.run_id)
     assert run.data.metrics["gap_log_loss"] == pytest.approx(0.01)
+
+
+def test_release_measures_the_gain_gate_against_what_the_closing_market_gains(
+    client: MlflowClient, tested: OutcomeModel, tmp_path: Path
+) -> None:
+    # A league the closing market itself reads poorly (Argentina alone: the market gains
+    # 0.026 over the prior, under the fixed 0.03 bar); the model gains 0.015 of it.
+    report = {
+        **REPORT,
+        "test": {"n": 1091, "log_loss": 1.067, "rps": 0.214, "ece": 0.018, "ece_chance": 0.029},
+        "market": {"n": 1091, "log_loss": 1.056, "rps": 0.211},
+        "baselines": {"class_prior": {"n": 1091, "log_loss": 1.082, "rps": 0.223}},
+    }
+    report_file = tmp_path / "metrics.json"
+    report_file.write_text("{}")
+    predictions = pd.DataFrame(
+        {"match_id": ["t1"], "result": ["H"], "p_home": [0.5], "p_draw": [0.3], "p_away": [0.2]}
+    )
+    done = release(
+        client, tested, _features(), report, as_of=AS_OF, common_tags={"data_version": "abc"},
+        artifacts=[report_file], test_predictions=predictions, gates=registry.Gates(),
+    )  # fmt: skip
+    assert done.gate.passed, done.gate.reasons
+    assert done.champion_version == done.serving_version
