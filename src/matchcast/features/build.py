@@ -10,20 +10,17 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from matchcast.data import columns as c
-from matchcast.features.context import LEAGUE_PRIOR, head_to_head, league_rates, team_context
-from matchcast.features.elo import elo_pass, elo_probabilities
+from matchcast.features.context import head_to_head, league_rates, team_context
 from matchcast.features.form import form_features
 from matchcast.features.market import market_features
 from matchcast.features.params import FeatureParams
-from matchcast.features.pi_ratings import pi_pass
-from matchcast.features.poisson_strengths import strength_pass
-from matchcast.features.scorelines import outcome_probabilities
-from matchcast.features.season_table import season_table_pass
+from matchcast.features.passes import PassStates, chronological_features
 from matchcast.features.timeline import FloatArray, Timeline, build_timeline
 
 logger = logging.getLogger(__name__)
@@ -43,8 +40,6 @@ KEY_COLUMNS = (
     c.HOME_GOALS,
     c.AWAY_GOALS,
 )
-# Typical shots on target per match at home / away: the prior of a league with no history.
-SOT_LEAGUE_MEANS = (4.8, 3.9)
 
 
 def _stat(m: pd.DataFrame, column: str, tl: Timeline) -> FloatArray:
@@ -55,63 +50,91 @@ def _stat(m: pd.DataFrame, column: str, tl: Timeline) -> FloatArray:
     return np.where(tl.finished, values, np.nan)
 
 
-def rating_features(
-    tl: Timeline, params: FeatureParams, draw_rate: FloatArray
-) -> dict[str, FloatArray]:
-    """Elo, pi-ratings and goal strengths (results only: no statistics, no odds needed).
+@dataclass(frozen=True)
+class Prepared:
+    """The match table in timeline order and every feature that needs no carried state.
+
+    Form, context, head-to-head and market features are vectorised "last N earlier rows"
+    sums over the whole timeline (a fraction of the build's time); only the chronological
+    passes (:mod:`matchcast.features.passes`) run over parts of it.
+    """
+
+    tl: Timeline
+    ordered: pd.DataFrame
+    sot: tuple[FloatArray, FloatArray]
+    vectorised: dict[str, FloatArray]
+
+
+def prepare(matches: pd.DataFrame, params: FeatureParams) -> Prepared:
+    """Order the matches and compute the vectorised features of all of them.
 
     Args:
-        tl: Chronological match arrays.
+        matches: Canonical match table.
         params: Feature parameters.
-        draw_rate: The league's recent draw rate per match (for the Elo-implied 1X2).
 
     Returns:
-        Feature arrays aligned with the timeline.
+        The timeline, the ordered rows and the vectorised features, in the build's order.
     """
-    out: dict[str, FloatArray] = {}
-    elo = elo_pass(tl, params.elo, params.prior)
-    out.update(elo)
-    probs = elo_probabilities(elo["f_elo_diff"], draw_rate, params.elo)
-    out.update(
-        {"f_elo_p_home": probs[:, 0], "f_elo_p_draw": probs[:, 1], "f_elo_p_away": probs[:, 2]}
-    )
-    out.update(pi_pass(tl, params.pi, params.prior))
-    st = params.strengths
-    dc = strength_pass(
-        tl,
-        tl.home_goals,
-        tl.away_goals,
-        st,
-        params.prior,
-        "dc",
-        (LEAGUE_PRIOR["home_goals"], LEAGUE_PRIOR["away_goals"]),
-    )
-    out.update(dc)
-    dcp = outcome_probabilities(dc["f_dc_exp_home"], dc["f_dc_exp_away"], st.rho, st.max_goals)
-    out.update({"f_dc_p_home": dcp[:, 0], "f_dc_p_draw": dcp[:, 1], "f_dc_p_away": dcp[:, 2]})
-    return out
+    tl = build_timeline(matches, params.league_levels)
+    m = matches.iloc[tl.order]
+    hs, as_ = _stat(m, "home_shots", tl), _stat(m, "away_shots", tl)
+    hst, ast = _stat(m, "home_shots_on_target", tl), _stat(m, "away_shots_on_target", tl)
+    ctx = league_rates(tl, params.context)
+    vectorised = form_features(tl, hs, as_, hst, ast, params.form)
+    vectorised.update(ctx)
+    # Lets the model tell neutral ground apart (its intercept carries the home edge).
+    vectorised["f_neutral"] = tl.neutral.astype(np.float64)
+    vectorised.update(head_to_head(tl, params.context))
+    vectorised.update(team_context(tl, params.context))
+    if params.use_market_features:
+        vectorised.update(market_features(m))
+    return Prepared(tl=tl, ordered=m, sot=(hst, ast), vectorised=vectorised)
 
 
-def variant_features(
-    tl: Timeline, params: FeatureParams, main: dict[str, FloatArray]
+def run_passes(
+    prep: Prepared, params: FeatureParams, states: PassStates, start: int, stop: int
 ) -> dict[str, FloatArray]:
-    """A fast and a slow Elo, the season-to-date table and Elo momentum.
+    """The chronological features of timeline rows ``start:stop``, carrying ``states`` on.
 
     Args:
-        tl: Chronological match arrays.
+        prep: The prepared matches.
         params: Feature parameters.
-        main: Output of the main Elo pass (``f_elo_home``, ``f_elo_away``).
+        states: Where the passes stand before row ``start``; updated to after ``stop``.
+        start: First row (a date group's first row).
+        stop: Row after the last (a date group's first row, or the number of rows).
 
     Returns:
-        Feature arrays aligned with the timeline.
+        Feature arrays of the rows ``start:stop``.
     """
-    v = params.elo_variants
-    out: dict[str, FloatArray] = {}
-    for name, k in (("elofast", v.fast_k), ("eloslow", v.slow_k)):
-        ratings = elo_pass(tl, params.elo.model_copy(update={"k": k}), params.prior, prefix=name)
-        out[f"f_{name}_diff"] = ratings[f"f_{name}_diff"]
-    out.update(season_table_pass(tl, main["f_elo_home"], main["f_elo_away"], v.momentum_matches))
-    return out
+    rows = slice(start, stop)
+    return chronological_features(
+        prep.tl.rows(start, stop),
+        (prep.sot[0][rows], prep.sot[1][rows]),
+        prep.vectorised["f_league_draw_rate"][rows],
+        params,
+        states,
+    )
+
+
+def assemble(prep: Prepared, chronological: dict[str, FloatArray], start: int) -> pd.DataFrame:
+    """The output rows from timeline row ``start`` on: keys, then every feature.
+
+    Args:
+        prep: The prepared matches.
+        chronological: Features of the passes for the rows from ``start`` on.
+        start: First timeline row of the output.
+
+    Returns:
+        Key columns of the match table, then ``f_*`` (and ``m_*``) features as float64.
+    """
+    m = prep.ordered.iloc[start:]
+    features = {**chronological, **{k: v[start:] for k, v in prep.vectorised.items()}}
+    keys = m.loc[:, [col for col in KEY_COLUMNS if col in m.columns]].reset_index(drop=True)
+    feats = pd.DataFrame(
+        np.column_stack([np.asarray(v, dtype=np.float64) for v in features.values()]),
+        columns=list(features),
+    )
+    return pd.concat([keys, feats], axis=1)
 
 
 def build_features(matches: pd.DataFrame, params: FeatureParams) -> pd.DataFrame:
@@ -127,43 +150,12 @@ def build_features(matches: pd.DataFrame, params: FeatureParams) -> pd.DataFrame
         features when ``params.use_market_features``.
     """
     started = time.perf_counter()
-    tl = build_timeline(matches, params.league_levels)
-    m = matches.iloc[tl.order]
-    features: dict[str, FloatArray] = {}
-    ctx = league_rates(tl, params.context)
-    features.update(rating_features(tl, params, ctx["f_league_draw_rate"]))
-    hs, as_ = _stat(m, "home_shots", tl), _stat(m, "away_shots", tl)
-    hst, ast = _stat(m, "home_shots_on_target", tl), _stat(m, "away_shots_on_target", tl)
-    features.update(
-        strength_pass(
-            tl,
-            hst,
-            ast,
-            params.strengths,
-            params.prior,
-            "sot",
-            SOT_LEAGUE_MEANS,
-            nan_without_data=True,
-        )
-    )
-    features.update(variant_features(tl, params, features))
-    features.update(form_features(tl, hs, as_, hst, ast, params.form))
-    features.update(ctx)
-    # Lets the model tell neutral ground apart (its intercept carries the home edge).
-    features["f_neutral"] = tl.neutral.astype(np.float64)
-    features.update(head_to_head(tl, params.context))
-    features.update(team_context(tl, params.context))
-    if params.use_market_features:
-        features.update(market_features(m))
-    keys = m.loc[:, [col for col in KEY_COLUMNS if col in m.columns]].reset_index(drop=True)
-    feats = pd.DataFrame(
-        np.column_stack([np.asarray(v, dtype=np.float64) for v in features.values()]),
-        columns=list(features),
-    )
-    out = pd.concat([keys, feats], axis=1)
+    prep = prepare(matches, params)
+    chronological = run_passes(prep, params, PassStates.fresh(params), 0, prep.tl.n)
+    out = assemble(prep, chronological, 0)
     logger.info(
         "built %d features for %d matches in %.1f s",
-        feats.shape[1],
+        sum(col.startswith(("f_", "m_")) for col in out.columns),
         len(out),
         time.perf_counter() - started,
     )

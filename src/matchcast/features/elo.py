@@ -10,11 +10,16 @@ ground has no home advantage and does not move the league's learned advantage.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from matchcast.features.params import EloParams, PriorParams
 from matchcast.features.roster import LeagueRoster, mean_rating, newcomer_rating
+from matchcast.features.saved_state import Arrays, floats, ints, nested, part
 from matchcast.features.timeline import FloatArray, Timeline
 
 LN10_OVER_400 = math.log(10.0) / 400.0
@@ -43,19 +48,70 @@ def rating_change(diff: float, home_goals: float, away_goals: float, params: Elo
     return k * (score - expected_score(diff))
 
 
+@dataclass
+class EloState:
+    """Ratings, league home advantages and roster after the date groups run so far."""
+
+    rating: list[float]
+    seen: list[bool]
+    team_season: list[int]  # season code of the team's last match, -1 before its first
+    hfa: list[float]
+    roster: LeagueRoster
+
+    @classmethod
+    def fresh(cls, n_teams: int, n_leagues: int, params: EloParams, prior: PriorParams) -> EloState:
+        """The state before the first match."""
+        state = cls([], [], [], [], LeagueRoster(0, 0, prior.active_days))
+        state.grow(n_teams, n_leagues, params)
+        return state
+
+    def grow(self, n_teams: int, n_leagues: int, params: EloParams) -> None:
+        """Make room for teams and leagues not seen yet."""
+        extra = n_teams - len(self.rating)
+        self.rating.extend([0.0] * extra)
+        self.seen.extend([False] * extra)
+        self.team_season.extend([-1] * extra)
+        self.hfa.extend([params.home_advantage] * (n_leagues - len(self.hfa)))
+        self.roster.grow(n_teams, n_leagues)
+
+    def to_arrays(self) -> Arrays:
+        """The state as named arrays (see :mod:`matchcast.features.saved_state`)."""
+        return {
+            "rating": floats(self.rating),
+            "seen": ints(self.seen),
+            "team_season": ints(self.team_season),
+            "hfa": floats(self.hfa),
+            **nested("roster", self.roster.to_arrays()),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, npt.NDArray[Any]]) -> EloState:
+        """The state :meth:`to_arrays` saved."""
+        return cls(
+            rating=arrays["rating"].tolist(),
+            seen=arrays["seen"].astype(bool).tolist(),
+            team_season=arrays["team_season"].tolist(),
+            hfa=arrays["hfa"].tolist(),
+            roster=LeagueRoster.from_arrays(part("roster", arrays)),
+        )
+
+
 def elo_pass(
     tl: Timeline,
     params: EloParams,
     prior: PriorParams,
     prefix: str = "elo",
+    state: EloState | None = None,
 ) -> dict[str, FloatArray]:
     """Pre-match Elo features for every match of the timeline, in one chronological pass.
 
     Args:
-        tl: Chronological match arrays.
+        tl: Chronological match arrays (or a part of them, see :meth:`Timeline.rows`).
         params: Elo constants.
         prior: Newcomer prior.
         prefix: Feature name prefix (``f_<prefix>_home`` ...).
+        state: Where the pass stands before ``tl`` (it is updated in place to where it
+            stands after); a fresh state when omitted.
 
     Returns:
         ``f_elo_home``, ``f_elo_away``, ``f_elo_home_advantage``, ``f_elo_diff`` and
@@ -63,11 +119,9 @@ def elo_pass(
         the names is ``prefix``.
     """
     n = tl.n
-    rating = [0.0] * tl.n_teams
-    seen = [False] * tl.n_teams
-    team_season = [-1] * tl.n_teams
-    hfa = [params.home_advantage] * tl.n_leagues
-    roster = LeagueRoster(tl.n_teams, tl.n_leagues, prior.active_days)
+    st = state if state is not None else EloState.fresh(tl.n_teams, tl.n_leagues, params, prior)
+    st.grow(tl.n_teams, tl.n_leagues, params)
+    rating, seen, team_season, hfa, roster = st.rating, st.seen, st.team_season, st.hfa, st.roster
     home, away = tl.home.tolist(), tl.away.tolist()
     league, level = tl.league.tolist(), tl.league_level.tolist()
     season, day = tl.season.tolist(), tl.day.tolist()

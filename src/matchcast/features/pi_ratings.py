@@ -12,11 +12,16 @@ ratings, and both of them move by the mean of the two rates.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from matchcast.features.params import PiParams, PriorParams
 from matchcast.features.roster import LeagueRoster, newcomer_rating
+from matchcast.features.saved_state import Arrays, floats, ints, nested, part
 from matchcast.features.timeline import FloatArray, Timeline
 
 
@@ -74,13 +79,60 @@ def pi_update(
     return (h_home, h_away), (a_home, a_away)
 
 
-def pi_pass(tl: Timeline, params: PiParams, prior: PriorParams) -> dict[str, FloatArray]:
+@dataclass
+class PiState:
+    """Home and away ratings of every team and the roster after the date groups run so far."""
+
+    r_home: list[float]
+    r_away: list[float]
+    seen: list[bool]
+    roster: LeagueRoster
+
+    @classmethod
+    def fresh(cls, n_teams: int, n_leagues: int, prior: PriorParams) -> PiState:
+        """The state before the first match."""
+        state = cls([], [], [], LeagueRoster(0, 0, prior.active_days))
+        state.grow(n_teams, n_leagues)
+        return state
+
+    def grow(self, n_teams: int, n_leagues: int) -> None:
+        """Make room for teams and leagues not seen yet."""
+        extra = n_teams - len(self.r_home)
+        self.r_home.extend([0.0] * extra)
+        self.r_away.extend([0.0] * extra)
+        self.seen.extend([False] * extra)
+        self.roster.grow(n_teams, n_leagues)
+
+    def to_arrays(self) -> Arrays:
+        """The state as named arrays (see :mod:`matchcast.features.saved_state`)."""
+        return {
+            "r_home": floats(self.r_home),
+            "r_away": floats(self.r_away),
+            "seen": ints(self.seen),
+            **nested("roster", self.roster.to_arrays()),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, npt.NDArray[Any]]) -> PiState:
+        """The state :meth:`to_arrays` saved."""
+        return cls(
+            r_home=arrays["r_home"].tolist(),
+            r_away=arrays["r_away"].tolist(),
+            seen=arrays["seen"].astype(bool).tolist(),
+            roster=LeagueRoster.from_arrays(part("roster", arrays)),
+        )
+
+
+def pi_pass(
+    tl: Timeline, params: PiParams, prior: PriorParams, state: PiState | None = None
+) -> dict[str, FloatArray]:
     """Pre-match pi-rating features for every match, in one chronological pass.
 
     Args:
-        tl: Chronological match arrays.
+        tl: Chronological match arrays (or a part of them, see :meth:`Timeline.rows`).
         params: Pi-rating constants.
         prior: Newcomer prior.
+        state: Where the pass stands before ``tl``, updated in place; fresh when omitted.
 
     Returns:
         ``f_pi_home`` (home team's home rating), ``f_pi_away`` (away team's away rating),
@@ -88,10 +140,9 @@ def pi_pass(tl: Timeline, params: PiParams, prior: PriorParams) -> dict[str, Flo
         ``f_pi_expected_gd``; on neutral ground the venue ratings are the overall ones.
     """
     n = tl.n
-    r_home = [0.0] * tl.n_teams
-    r_away = [0.0] * tl.n_teams
-    seen = [False] * tl.n_teams
-    roster = LeagueRoster(tl.n_teams, tl.n_leagues, prior.active_days)
+    st = state if state is not None else PiState.fresh(tl.n_teams, tl.n_leagues, prior)
+    st.grow(tl.n_teams, tl.n_leagues)
+    r_home, r_away, seen, roster = st.r_home, st.r_away, st.seen, st.roster
     home, away = tl.home.tolist(), tl.away.tolist()
     league, level, day = tl.league.tolist(), tl.league_level.tolist(), tl.day.tolist()
     finished, neutral = tl.finished.tolist(), tl.neutral.tolist()

@@ -14,11 +14,16 @@ count to both, so it tells the league's totals but nothing of its home edge.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from matchcast.features.params import PriorParams, StrengthParams
 from matchcast.features.roster import LeagueRoster, newcomer_rating
+from matchcast.features.saved_state import Arrays, floats, ints, nested, part
 from matchcast.features.timeline import FloatArray, Timeline
 
 LEAGUE_PSEUDO_MATCHES = 20.0
@@ -78,6 +83,83 @@ def _newcomer(
     return _Sums(attack, concede, params.newcomer_weight, day)
 
 
+_SUMS_FIELDS = ("att_num", "att_den", "con_num", "con_den")
+
+
+@dataclass
+class StrengthState:
+    """Every team's decayed sums, the leagues' decayed means and the roster so far."""
+
+    teams: list[_Sums | None]  # None until the team's first match
+    lg_home: list[float]
+    lg_away: list[float]
+    lg_n: list[float]
+    lg_day: list[int]
+    lg_obs: list[int]
+    roster: LeagueRoster
+
+    @classmethod
+    def fresh(cls, n_teams: int, n_leagues: int, prior: PriorParams) -> StrengthState:
+        """The state before the first match."""
+        state = cls([], [], [], [], [], [], LeagueRoster(0, 0, prior.active_days))
+        state.grow(n_teams, n_leagues)
+        return state
+
+    def grow(self, n_teams: int, n_leagues: int) -> None:
+        """Make room for teams and leagues not seen yet."""
+        self.teams.extend([None] * (n_teams - len(self.teams)))
+        extra = n_leagues - len(self.lg_home)
+        for values in (self.lg_home, self.lg_away, self.lg_n):
+            values.extend([0.0] * extra)
+        self.lg_day.extend([0] * extra)
+        self.lg_obs.extend([0] * extra)
+        self.roster.grow(n_teams, n_leagues)
+
+    def to_arrays(self) -> Arrays:
+        """The state as named arrays (see :mod:`matchcast.features.saved_state`)."""
+        rated = [s for s in self.teams if s is not None]
+        out: Arrays = {
+            "rated": ints([s is not None for s in self.teams]),
+            "day": ints([s.day for s in rated]),
+            "n_obs": ints([s.n_obs for s in rated]),
+            "lg_home": floats(self.lg_home),
+            "lg_away": floats(self.lg_away),
+            "lg_n": floats(self.lg_n),
+            "lg_day": ints(self.lg_day),
+            "lg_obs": ints(self.lg_obs),
+            **nested("roster", self.roster.to_arrays()),
+        }
+        for name in _SUMS_FIELDS:
+            out[name] = floats([getattr(s, name) for s in rated])
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, npt.NDArray[Any]]) -> StrengthState:
+        """The state :meth:`to_arrays` saved."""
+        sums = {name: arrays[name].tolist() for name in (*_SUMS_FIELDS, "day", "n_obs")}
+        teams: list[_Sums | None] = []
+        k = 0
+        for rated in arrays["rated"].tolist():
+            if not rated:
+                teams.append(None)
+                continue
+            s = _Sums(0.0, 0.0, 0.0, sums["day"][k])
+            for name in _SUMS_FIELDS:
+                setattr(s, name, sums[name][k])
+            s.n_obs = sums["n_obs"][k]
+            teams.append(s)
+            k += 1
+        return cls(
+            teams=teams,
+            lg_home=arrays["lg_home"].tolist(),
+            lg_away=arrays["lg_away"].tolist(),
+            lg_n=arrays["lg_n"].tolist(),
+            lg_day=arrays["lg_day"].tolist(),
+            lg_obs=arrays["lg_obs"].tolist(),
+            roster=LeagueRoster.from_arrays(part("roster", arrays)),
+        )
+
+
 def strength_pass(
     tl: Timeline,
     home_counts: FloatArray,
@@ -87,6 +169,7 @@ def strength_pass(
     prefix: str,
     league_means: tuple[float, float],
     nan_without_data: bool = False,
+    state: StrengthState | None = None,
 ) -> dict[str, FloatArray]:
     """Pre-match strengths for every match from counts (goals, shots on target...).
 
@@ -99,15 +182,16 @@ def strength_pass(
         prefix: Feature name prefix, e.g. ``"dc"`` for goals.
         league_means: Prior (home, away) mean counts of a league with no history.
         nan_without_data: Emit NaN for a team (league) with no observed count yet.
+        state: Where the pass stands before ``tl``, updated in place; fresh when omitted.
 
     Returns:
         ``f_<prefix>_{home,away}_{attack,concede}`` and ``f_<prefix>_exp_{home,away}``.
     """
     n, xi, k = tl.n, params.decay_per_day, params.shrinkage
-    teams: list[_Sums | None] = [None] * tl.n_teams
-    lg_home, lg_away, lg_n = [0.0] * tl.n_leagues, [0.0] * tl.n_leagues, [0.0] * tl.n_leagues
-    lg_day, lg_obs = [0] * tl.n_leagues, [0] * tl.n_leagues
-    roster = LeagueRoster(tl.n_teams, tl.n_leagues, prior.active_days)
+    st = state if state is not None else StrengthState.fresh(tl.n_teams, tl.n_leagues, prior)
+    st.grow(tl.n_teams, tl.n_leagues)
+    teams, roster = st.teams, st.roster
+    lg_home, lg_away, lg_n, lg_day, lg_obs = st.lg_home, st.lg_away, st.lg_n, st.lg_day, st.lg_obs
     home, away = tl.home.tolist(), tl.away.tolist()
     league, level, day = tl.league.tolist(), tl.league_level.tolist(), tl.day.tolist()
     neutral = tl.neutral.tolist()

@@ -8,11 +8,12 @@ regressed to between seasons) come only from teams already seen, as of the last 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from matchcast.features.params import PriorParams
+from matchcast.features.timeline import IntArray
 
 
 class LeagueRoster:
@@ -46,6 +47,33 @@ class LeagueRoster:
             self.team_league[team] = league
         if day > self.last_day[team]:
             self.last_day[team] = day
+
+    def grow(self, n_teams: int, n_leagues: int) -> None:
+        """Make room for teams and leagues first seen after a saved state (none in them)."""
+        self.team_league.extend([-1] * (n_teams - len(self.team_league)))
+        self.last_day.extend([0] * (n_teams - len(self.last_day)))
+        self.members.extend(set() for _ in range(n_leagues - len(self.members)))
+
+    def to_arrays(self) -> dict[str, IntArray]:
+        """The roster as arrays (``members`` follows from ``team_league``)."""
+        return {
+            "team_league": np.asarray(self.team_league, dtype=np.int64),
+            "last_day": np.asarray(self.last_day, dtype=np.int64),
+            "n_leagues": np.asarray([len(self.members)], dtype=np.int64),
+            "active_days": np.asarray([self.active_days], dtype=np.int64),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, IntArray]) -> LeagueRoster:
+        """The roster :meth:`to_arrays` saved."""
+        team_league = arrays["team_league"].tolist()
+        roster = cls(len(team_league), int(arrays["n_leagues"][0]), int(arrays["active_days"][0]))
+        roster.team_league = team_league
+        roster.last_day = arrays["last_day"].tolist()
+        for team, league in enumerate(team_league):
+            if league >= 0:
+                roster.members[league].add(team)
+        return roster
 
 
 def newcomer_rating(

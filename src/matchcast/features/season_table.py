@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
+from matchcast.features.saved_state import Arrays, floats, ints
 from matchcast.features.timeline import FloatArray, Timeline
 
 
@@ -20,8 +25,74 @@ def _points(gd: float) -> float:
     return 3.0 if gd > 0 else (1.0 if gd == 0 else 0.0)
 
 
+@dataclass
+class SeasonTableState:
+    """Every team's season-to-date record and its last ratings before its matches."""
+
+    played: list[int]
+    points: list[float]
+    goal_diff: list[float]
+    team_season: list[int]
+    history: list[deque[float]]
+    momentum_matches: int
+
+    @classmethod
+    def fresh(cls, n_teams: int, momentum_matches: int) -> SeasonTableState:
+        """The state before the first match."""
+        state = cls([], [], [], [], [], momentum_matches)
+        state.grow(n_teams)
+        return state
+
+    def grow(self, n_teams: int) -> None:
+        """Make room for teams not seen yet."""
+        extra = n_teams - len(self.played)
+        self.played.extend([0] * extra)
+        self.points.extend([0.0] * extra)
+        self.goal_diff.extend([0.0] * extra)
+        self.team_season.extend([-1] * extra)
+        self.history.extend(deque(maxlen=self.momentum_matches) for _ in range(extra))
+
+    def to_arrays(self) -> Arrays:
+        """The state as named arrays; ``history`` is NaN-padded on the left."""
+        m = self.momentum_matches
+        history = np.full((len(self.history), m), np.nan)
+        for t, past in enumerate(self.history):
+            if past:
+                history[t, m - len(past) :] = list(past)
+        return {
+            "played": ints(self.played),
+            "points": floats(self.points),
+            "goal_diff": floats(self.goal_diff),
+            "team_season": ints(self.team_season),
+            "history": history,
+            "history_len": ints([len(past) for past in self.history]),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, npt.NDArray[Any]]) -> SeasonTableState:
+        """The state :meth:`to_arrays` saved."""
+        history = arrays["history"]
+        m = history.shape[1]
+        lengths = arrays["history_len"].tolist()
+        return cls(
+            played=arrays["played"].tolist(),
+            points=arrays["points"].tolist(),
+            goal_diff=arrays["goal_diff"].tolist(),
+            team_season=arrays["team_season"].tolist(),
+            history=[
+                deque(row[m - k :] if k else [], maxlen=m)
+                for row, k in zip(history.tolist(), lengths, strict=True)
+            ],
+            momentum_matches=m,
+        )
+
+
 def season_table_pass(
-    tl: Timeline, rating_home: FloatArray, rating_away: FloatArray, momentum_matches: int
+    tl: Timeline,
+    rating_home: FloatArray,
+    rating_away: FloatArray,
+    momentum_matches: int,
+    state: SeasonTableState | None = None,
 ) -> dict[str, FloatArray]:
     """Season-to-date form and rating momentum of both sides.
 
@@ -31,6 +102,7 @@ def season_table_pass(
         rating_away: Pre-match rating of the away side.
         momentum_matches: Momentum is the rating now minus the rating before the side's
             match this many matches ago (NaN while it has played fewer).
+        state: Where the pass stands before ``tl``, updated in place; fresh when omitted.
 
     Returns:
         ``f_{home,away}_season_played``, ``f_{home,away}_season_ppg``,
@@ -38,11 +110,10 @@ def season_table_pass(
         ``f_{home,away}_momentum`` and ``f_momentum_diff``, aligned with the timeline.
     """
     n = tl.n
-    played = [0] * tl.n_teams
-    points = [0.0] * tl.n_teams
-    goal_diff = [0.0] * tl.n_teams
-    team_season = [-1] * tl.n_teams
-    history: list[deque[float]] = [deque(maxlen=momentum_matches) for _ in range(tl.n_teams)]
+    st = state if state is not None else SeasonTableState.fresh(tl.n_teams, momentum_matches)
+    st.grow(tl.n_teams)
+    played, points, goal_diff = st.played, st.points, st.goal_diff
+    team_season, history = st.team_season, st.history
     home, away = tl.home.tolist(), tl.away.tolist()
     season = tl.season.tolist()
     finished = tl.finished.tolist()

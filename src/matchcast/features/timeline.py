@@ -47,6 +47,37 @@ class Timeline:
         """Number of matches."""
         return len(self.home)
 
+    def rows(self, start: int, stop: int) -> Timeline:
+        """The matches ``start:stop`` (both at date-group boundaries), with the same indices.
+
+        Team and league indices and their counts stay those of the whole timeline, so a
+        rating pass can run over consecutive parts in turn, carrying its state across.
+
+        Raises:
+            ValueError: A bound cuts a date group.
+        """
+        starts = self.group_starts
+        if not (np.isin([start, stop], starts).all() and start <= stop):
+            raise ValueError(f"rows {start}:{stop} do not follow date groups")
+        inside = starts[(starts >= start) & (starts <= stop)] - start
+        return Timeline(
+            order=self.order[start:stop],
+            home=self.home[start:stop],
+            away=self.away[start:stop],
+            league=self.league[start:stop],
+            league_level=self.league_level[start:stop],
+            season=self.season[start:stop],
+            day=self.day[start:stop],
+            finished=self.finished[start:stop],
+            neutral=self.neutral[start:stop],
+            home_goals=self.home_goals[start:stop],
+            away_goals=self.away_goals[start:stop],
+            group_starts=inside.astype(np.int64),
+            n_teams=self.n_teams,
+            n_leagues=self.n_leagues,
+            league_codes=self.league_codes,
+        )
+
 
 def _naive(values: pd.Series) -> npt.NDArray[np.datetime64]:
     """Timestamps as naive UTC datetime64 (fast to sort; NaT stays NaT)."""
