@@ -17,7 +17,7 @@ Arrays = dict[str, npt.NDArray[Any]]
 
 
 def nested(prefix: str, arrays: Mapping[str, npt.NDArray[Any]]) -> Arrays:
-    """``arrays`` with their names under ``prefix`` (``"elo"`` + ``"rating"`` -> ``"elo.rating"``)."""
+    """``arrays`` named under ``prefix``: ``"elo"`` and ``"rating"`` give ``"elo.rating"``."""
     return {f"{prefix}.{name}": value for name, value in arrays.items()}
 
 
