@@ -33,9 +33,15 @@ from matchcast.data.params import DataParams, SeasonRange
 from matchcast.data.sources.fetch import Fetcher
 from matchcast.data.validation import apply_as_of, validate_matches
 from matchcast.features.build import build_features
-from matchcast.features.checkpoint import save_checkpoint
-from matchcast.features.incremental import Update, update_features, with_features_md5
+from matchcast.features.checkpoint import load_checkpoint, save_checkpoint
+from matchcast.features.incremental import (
+    Update,
+    closed_rows,
+    update_features,
+    with_features_md5,
+)
 from matchcast.features.params import FeatureParams
+from matchcast.features.timeline import build_timeline
 from matchcast.pipelines import features as stage
 
 REPO = Path(__file__).resolve().parents[3]
@@ -213,3 +219,35 @@ def test_stage_carries_on_and_rebuilds_when_the_features_file_is_not_its_own(
     stage.main(**run)
     assert len(pd.read_parquet(out)) == 4
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_a_damaged_state_file_rebuilds(
+    make_matches: Callable[..., pd.DataFrame], tmp_path: Path
+) -> None:
+    rows = [
+        ("2020-08-01", "a", "b", 2, 0, "E0", "2020-21"),
+        ("2020-08-08", "c", "a", None, None, "E0", "2020-21"),
+    ]
+    matches, params = tmp_path / "matches.parquet", tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump({"features": {}, "model": {}}))
+    out, state = tmp_path / "features.parquet", tmp_path / "state.npz"
+    make_matches(rows).to_parquet(matches)
+    stage.main(matches=matches, params=params, out=out, state=state)
+    assert stage.load_previous(state, out) is not None
+    state.write_bytes(state.read_bytes()[:100])
+    assert load_checkpoint(state) is None
+    stage.main(matches=matches, params=params, out=out, state=state)
+    assert stage.load_previous(state, out) is not None
+
+
+def test_parts_of_a_timeline_follow_date_groups(make_matches: Callable[..., pd.DataFrame]) -> None:
+    rows = [
+        ("2020-08-01", "a", "b", 2, 0, "E0", "2020-21"),
+        ("2020-08-01", "c", "d", 1, 0, "E0", "2020-21"),
+        ("2020-08-08", "c", "a", None, None, "E0", "2020-21"),
+    ]
+    tl = build_timeline(make_matches(rows), {})
+    assert closed_rows(tl) == 2
+    assert tl.rows(2, 3).n == 1 and tl.rows(2, 3).n_teams == tl.n_teams
+    with pytest.raises(ValueError, match="date groups"):
+        tl.rows(1, 3)
