@@ -141,11 +141,16 @@ def test_a_killed_worker_is_replaced_its_job_requeued_and_its_stage_stopped(
             assert dead[name].stop_reason == "killed by signal 9"
         (project / "slow").unlink()
 
-        body = wait_for(
-            "the job to succeed",
-            lambda: (b := httpx.get(job_url, headers=HEADERS).json())["state"] == "succeeded" and b,
-            120,
-        )
+        last: dict[str, object] = {}
+
+        def succeeded() -> object:
+            last.update(httpx.get(job_url, headers=HEADERS).json())
+            return last["state"] == "succeeded" and dict(last)
+
+        try:
+            body = wait_for("the job to succeed", succeeded, 120)
+        except AssertionError as error:  # say where the job stands (one CI run timed out)
+            raise AssertionError(f"{error}; the job last read: {last}") from None
         assert body["attempts"] == 2  # type: ignore[index]
         written = (project / "out.txt").read_text()
         assert f"pid {stage.pid}" not in written
