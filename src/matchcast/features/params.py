@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -38,7 +38,22 @@ class EloParams(_Strict):
         60.0, description="Initial home advantage in Elo points, per league."
     )
     home_advantage_k: float = Field(
-        0.02, ge=0, description="Learning rate of the per-league home advantage."
+        0.02, ge=0, description="Learning rate of the per-league home advantage (residuals)."
+    )
+    home_advantage_from: Literal["residuals", "results"] = Field(
+        "residuals",
+        description=(
+            "residuals: a league's home advantage starts at home_advantage and follows its"
+            " rating residuals by home_advantage_k; results: it is the league's own mean home"
+            " score over its last home_advantage_window results, shrunk to home_advantage"
+            " by home_advantage_prior_matches (matchcast.features.home_advantage)."
+        ),
+    )
+    home_advantage_window: int = Field(
+        1000, ge=1, description="results: a league's estimate uses this many last results."
+    )
+    home_advantage_prior_matches: float = Field(
+        200.0, ge=0, description="results: pseudo-matches at the global home_advantage."
     )
     season_regression: float = Field(
         0.1, ge=0, le=1, description="Share pulled to the league mean each new season."
