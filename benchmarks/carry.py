@@ -204,12 +204,13 @@ def in_leagues(frame: pd.DataFrame, leagues: tuple[str, ...]) -> np.ndarray:
 
 
 def gap_block(report: dict[str, Any]) -> dict[str, Any]:
-    """The gap to the benchmark market and the scores behind it, from an evaluate report."""
+    """The gap to the benchmark market and the scores behind it, from an evaluate report
+    (or one of its per-league blocks, which name the model's scores ``model``)."""
     gap = report["gap"]
     elo = report["baselines"].get("elo", {})
     return {
         "n": gap["n"],
-        "model_log_loss": report["test"]["log_loss"],
+        "model_log_loss": report["test" if "test" in report else "model"]["log_loss"],
         "market_log_loss": report["market"].get("log_loss"),
         "elo_log_loss": elo.get("log_loss"),
         "gap_log_loss": gap.get("log_loss"),
