@@ -390,11 +390,14 @@ def main() -> None:
         args.out.write_text(json.dumps(report, indent=1))
     for family in ("alone", "loco"):
         members = [o for o in outcomes.values() if o.summary["family"] == family]
-        european = [o for o in members if not set(o.summary["test_leagues"]) & set(EXTRAS)]
-        if len(european) > 1:
-            report["configurations"].append(
-                pooled(f"{family}: the 17 pooled", european, eval_params)
-            )
+        is_extra = [set(o.summary["test_leagues"]) <= set(EXTRAS) for o in members]
+        extra = [o for o, x in zip(members, is_extra, strict=True) if x]
+        european = [o for o, x in zip(members, is_extra, strict=True) if not x]
+        for label, group in (("the 17", european), ("the four extra leagues", extra)):
+            if len(group) > 1:
+                report["configurations"].append(
+                    pooled(f"{family}: {label} pooled", group, eval_params)
+                )
     report["seconds"] = round(time.perf_counter() - started, 1)
     report["load_average_end"] = round(os.getloadavg()[0], 2)
     args.out.write_text(json.dumps(report, indent=1))
