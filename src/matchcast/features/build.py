@@ -18,6 +18,7 @@ from matchcast.data import columns as c
 from matchcast.features.context import LEAGUE_PRIOR, head_to_head, league_rates, team_context
 from matchcast.features.elo import elo_pass, elo_probabilities
 from matchcast.features.form import form_features
+from matchcast.features.league_k import league_k_choice
 from matchcast.features.market import market_features
 from matchcast.features.params import FeatureParams
 from matchcast.features.pi_ratings import pi_pass
@@ -95,21 +96,26 @@ def rating_features(
 def variant_features(
     tl: Timeline, params: FeatureParams, main: dict[str, FloatArray]
 ) -> dict[str, FloatArray]:
-    """A fast and a slow Elo, the season-to-date table and Elo momentum.
+    """A fast and a slow Elo, the season-to-date table and Elo momentum (and, when
+    ``elo_variants.league_k_window`` is set, each league's best-fitting K of the three).
 
     Args:
         tl: Chronological match arrays.
         params: Feature parameters.
-        main: Output of the main Elo pass (``f_elo_home``, ``f_elo_away``).
+        main: Output of the main Elo pass (``f_elo_home``, ``f_elo_away``, ``f_elo_diff``).
 
     Returns:
         Feature arrays aligned with the timeline.
     """
     v = params.elo_variants
     out: dict[str, FloatArray] = {}
+    systems = [(params.elo.k, main["f_elo_diff"])]
     for name, k in (("elofast", v.fast_k), ("eloslow", v.slow_k)):
         ratings = elo_pass(tl, params.elo.model_copy(update={"k": k}), params.prior, prefix=name)
         out[f"f_{name}_diff"] = ratings[f"f_{name}_diff"]
+        systems.append((k, out[f"f_{name}_diff"]))
+    if v.league_k_window is not None:
+        out.update(league_k_choice(tl, systems, v.league_k_window))
     out.update(season_table_pass(tl, main["f_elo_home"], main["f_elo_away"], v.momentum_matches))
     return out
 

@@ -78,6 +78,14 @@ class EloVariantParams(_Strict):
     momentum_matches: int = Field(
         5, ge=1, description="Momentum: main Elo now minus this many matches ago."
     )
+    league_k_window: int | None = Field(
+        None,
+        ge=1,
+        description=(
+            "When set: f_elo_league_k / f_elo_league_diff, the K (main, fast or slow) whose"
+            " expectations fitted the league's last this many results best (league_k.py)."
+        ),
+    )
 
 
 class PiParams(_Strict):

@@ -19,7 +19,13 @@ from hypothesis import strategies as st
 
 from matchcast.data import columns as c
 from matchcast.features.build import build_features
-from matchcast.features.params import EloParams, FeatureParams, FormParams, PriorParams
+from matchcast.features.params import (
+    EloParams,
+    EloVariantParams,
+    FeatureParams,
+    FormParams,
+    PriorParams,
+)
 
 PARAMS = FeatureParams(
     league_levels={"E0": 1, "E1": 2},
@@ -27,9 +33,13 @@ PARAMS = FeatureParams(
     form=FormParams(windows=[2, 3], venue_windows=[2]),
     use_market_features=True,
 )
-# Each league's Elo home advantage from its own results instead of the rating residuals.
-HOME_EDGE_FROM_RESULTS = PARAMS.model_copy(
-    update={"elo": EloParams(home_advantage_from="results", home_advantage_prior_matches=2.0)}
+# The per-league switches: Elo home advantage from the league's own results instead of the
+# rating residuals, and each league's best-fitting K.
+PER_LEAGUE = PARAMS.model_copy(
+    update={
+        "elo": EloParams(home_advantage_from="results", home_advantage_prior_matches=2.0),
+        "elo_variants": EloVariantParams(league_k_window=5),
+    }
 )
 TEAMS = ["a", "b", "c", "d", "e", "f", "g"]
 START = pd.Timestamp("2020-08-01")
@@ -79,7 +89,7 @@ def frame(
     return m.drop_duplicates(c.MATCH_ID).reset_index(drop=True)
 
 
-@pytest.mark.parametrize("params", [PARAMS, HOME_EDGE_FROM_RESULTS], ids=["default", "edge"])
+@pytest.mark.parametrize("params", [PARAMS, PER_LEAGUE], ids=["default", "per_league"])
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_future_never_changes_the_past(
