@@ -156,7 +156,10 @@ def load_matches(params_path: Path, cache: Path) -> tuple[pd.DataFrame, dt.date]
             ingested.matches, ingested.issues, day, max_share, configured_files=files
         )
         tables.append(checked.matches)
-    return pd.concat(tables, ignore_index=True), day
+    table = pd.concat(tables, ignore_index=True)
+    # Only the configured divisions and the extra leagues (a fixtures file may list others).
+    known = table[C.LEAGUE].astype(str).isin([*data.leagues, *EXTRAS]).to_numpy(dtype=bool)
+    return table.loc[known].reset_index(drop=True), day
 
 
 def shared_teams(matches: pd.DataFrame) -> list[str]:
