@@ -100,6 +100,14 @@ def test_without_a_database_two_workers_share_a_scratch_journal(frame: pd.DataFr
     assert {t["worker"] for t in result.trials} <= {0, 1}
 
 
+def test_a_budget_of_one_trial_runs_the_defaults(frame: pd.DataFrame) -> None:
+    budget = TuningParams(n_trials=1, timeout_s=300, folds=1, train_window_seasons=None)
+    result = tune(frame, FAST, budget)
+    assert result.n_trials == 1
+    assert result.trials[0]["state"] == "COMPLETE"
+    assert result.params == FAST  # trial 0 is the defaults
+
+
 def test_one_worker_keeps_the_study_in_memory(frame: pd.DataFrame) -> None:
     budget = TuningParams(n_trials=2, timeout_s=300, folds=1, train_window_seasons=None)
     result = tune(frame, FAST, budget)

@@ -24,6 +24,7 @@ from typing import Any
 import optuna
 from optuna.storages import BaseStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend, JournalStorage
+from optuna.trial import TrialState
 from sqlalchemy.engine import make_url
 
 logger = logging.getLogger(__name__)
@@ -131,7 +132,9 @@ def run_trials(
     # at the budget (two workers asking at the same moment may each start the last one).
     stop = optuna.study.MaxTrialsCallback(spec.n_trials, states=None)
     remaining = spec.deadline - time.time()
-    if remaining > 0 and len(study.trials) < spec.n_trials:
+    # The queued first trial waits in the study until a worker takes it: not yet started.
+    started = [t for t in study.get_trials(deepcopy=False) if t.state != TrialState.WAITING]
+    if remaining > 0 and len(started) < spec.n_trials:
         study.optimize(tagged, timeout=remaining, callbacks=[stop])
     return ran
 
