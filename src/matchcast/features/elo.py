@@ -5,6 +5,11 @@ result moves both ratings by ``K * (1 + |goal difference|) ** gd_exponent * (S -
 (the goal-based K of Hvattum & Arntzen, 2010). At a team's first match of a new season
 its rating is pulled toward the mean of the league it last played in. A match on neutral
 ground has no home advantage and does not move the league's learned advantage.
+
+Each league's home advantage is learned from its own matches: by default it starts at the
+global value and follows the league's rating residuals (``home_advantage_k``); with
+``home_advantage_from: results`` it is the league's own recent mean home score turned into
+Elo points, shrunk to the global value (:mod:`matchcast.features.home_advantage`).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from matchcast.features.home_advantage import LeagueHomeEdge, home_score
 from matchcast.features.params import EloParams, PriorParams
 from matchcast.features.roster import LeagueRoster, mean_rating, newcomer_rating
 from matchcast.features.saved_state import Arrays, floats, ints, nested, part
@@ -122,6 +128,17 @@ def elo_pass(
     st = state if state is not None else EloState.fresh(tl.n_teams, tl.n_leagues, params, prior)
     st.grow(tl.n_teams, tl.n_leagues, params)
     rating, seen, team_season, hfa, roster = st.rating, st.seen, st.team_season, st.hfa, st.roster
+    # Not part of the saved state: with this switch the build never carries on.
+    edge = (
+        LeagueHomeEdge(
+            tl.n_leagues,
+            params.home_advantage,
+            params.home_advantage_prior_matches,
+            params.home_advantage_window,
+        )
+        if params.home_advantage_from == "results"
+        else None
+    )
     home, away = tl.home.tolist(), tl.away.tolist()
     league, level = tl.league.tolist(), tl.league_level.tolist()
     season, day = tl.season.tolist(), tl.day.tolist()
@@ -133,6 +150,9 @@ def elo_pass(
         s, e = starts[g], starts[g + 1]
         pending: dict[int, float] = {}
         league_means: dict[int, float] = {}
+        if edge is not None:  # the group's values, from results of earlier dates only
+            for lg in set(league[s:e]):
+                hfa[lg] = edge.points(lg)
         for i in range(s, e):
             for t in (home[i], away[i]):
                 if t in pending:
@@ -163,7 +183,9 @@ def elo_pass(
                 delta = rating_change(diff, hg[i], ag[i], params)
                 rating[home[i]] += delta
                 rating[away[i]] -= delta
-                if not neutral[i]:
+                if not neutral[i] and edge is not None:
+                    edge.record(league[i], home_score(hg[i], ag[i]))
+                elif not neutral[i]:
                     hfa[league[i]] += params.home_advantage_k * delta
             for t in (home[i], away[i]):
                 roster.record(t, league[i], day[i])

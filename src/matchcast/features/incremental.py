@@ -35,7 +35,7 @@ from matchcast.features.checkpoint import (
     row_hashes,
 )
 from matchcast.features.params import FeatureParams
-from matchcast.features.passes import PassStates
+from matchcast.features.passes import PassStates, carries_state
 from matchcast.features.timeline import FloatArray, Timeline
 
 logger = logging.getLogger(__name__)
@@ -126,7 +126,10 @@ def update_features(
         start, states = previous.checkpoint.rows, PassStates.from_arrays(previous.checkpoint.states)
     else:
         start, states = 0, PassStates.fresh(params)
-    cut = closed_rows(prep.tl)
+    # Without a carried state the passes run in one piece and the checkpoint holds no rows.
+    cut = closed_rows(prep.tl) if carries_state(params) else 0
+    if not carries_state(params):
+        refusal = "the per-league Elo switches are rebuilt each run"
     before_cut = run_passes(prep, params, states, start, cut)
     saved = states.to_arrays()
     after_cut = run_passes(prep, params, states, cut, prep.tl.n)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -38,7 +38,22 @@ class EloParams(_Strict):
         60.0, description="Initial home advantage in Elo points, per league."
     )
     home_advantage_k: float = Field(
-        0.02, ge=0, description="Learning rate of the per-league home advantage."
+        0.02, ge=0, description="Learning rate of the per-league home advantage (residuals)."
+    )
+    home_advantage_from: Literal["residuals", "results"] = Field(
+        "residuals",
+        description=(
+            "residuals: a league's home advantage starts at home_advantage and follows its"
+            " rating residuals by home_advantage_k; results: it is the league's own mean home"
+            " score over its last home_advantage_window results, shrunk to home_advantage"
+            " by home_advantage_prior_matches (matchcast.features.home_advantage)."
+        ),
+    )
+    home_advantage_window: int = Field(
+        1000, ge=1, description="results: a league's estimate uses this many last results."
+    )
+    home_advantage_prior_matches: float = Field(
+        200.0, ge=0, description="results: pseudo-matches at the global home_advantage."
     )
     season_regression: float = Field(
         0.1, ge=0, le=1, description="Share pulled to the league mean each new season."
@@ -62,6 +77,14 @@ class EloVariantParams(_Strict):
     slow_k: float = Field(3.0, gt=0, description="K of the slow Elo (long-run class).")
     momentum_matches: int = Field(
         5, ge=1, description="Momentum: main Elo now minus this many matches ago."
+    )
+    league_k_window: int | None = Field(
+        None,
+        ge=1,
+        description=(
+            "When set: f_elo_league_k / f_elo_league_diff, the K (main, fast or slow) whose"
+            " expectations fitted the league's last this many results best (league_k.py)."
+        ),
     )
 
 

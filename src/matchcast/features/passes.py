@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from matchcast.features.context import LEAGUE_PRIOR
 from matchcast.features.elo import EloState, elo_pass, elo_probabilities
+from matchcast.features.league_k import league_k_choice
 from matchcast.features.params import FeatureParams
 from matchcast.features.pi_ratings import PiState, pi_pass
 from matchcast.features.poisson_strengths import StrengthState, strength_pass
@@ -123,7 +124,8 @@ def rating_features(
 def variant_features(
     tl: Timeline, params: FeatureParams, main: dict[str, FloatArray], states: PassStates
 ) -> dict[str, FloatArray]:
-    """A fast and a slow Elo, the season-to-date table and Elo momentum.
+    """A fast and a slow Elo, the season-to-date table and Elo momentum (and, when
+    ``elo_variants.league_k_window`` is set, each league's best-fitting K of the three).
 
     Args:
         tl: Chronological match arrays (a part of them).
@@ -136,6 +138,7 @@ def variant_features(
     """
     v = params.elo_variants
     out: dict[str, FloatArray] = {}
+    systems = [(params.elo.k, main["f_elo_diff"])]
     for name, k, state in (
         ("elofast", v.fast_k, states.elofast),
         ("eloslow", v.slow_k, states.eloslow),
@@ -143,6 +146,9 @@ def variant_features(
         elo = params.elo.model_copy(update={"k": k})
         ratings = elo_pass(tl, elo, params.prior, prefix=name, state=state)
         out[f"f_{name}_diff"] = ratings[f"f_{name}_diff"]
+        systems.append((k, out[f"f_{name}_diff"]))
+    if v.league_k_window is not None:  # over the whole timeline only (carries_state)
+        out.update(league_k_choice(tl, systems, v.league_k_window))
     out.update(
         season_table_pass(
             tl, main["f_elo_home"], main["f_elo_away"], v.momentum_matches, state=states.season
@@ -186,3 +192,14 @@ def chronological_features(
     )
     out.update(variant_features(tl, params, out, states))
     return out
+
+
+def carries_state(params: FeatureParams) -> bool:
+    """Whether the passes' saved state holds everything they need to carry on.
+
+    The per-league switches of ADR-0025 (Elo home advantage from results, each league's
+    best-fitting K) keep windows of recent results that are not part of the saved state:
+    with either on, every build runs over the whole timeline.
+    """
+    per_league_edge = params.elo.home_advantage_from == "results"
+    return not per_league_edge and params.elo_variants.league_k_window is None

@@ -71,6 +71,11 @@ class ModelParams(BaseModel):
     holdout_seasons: int = Field(default=1, ge=1)
     calibration: CalibrationMethod = "temperature"
     logistic_c: float = Field(default=0.005, gt=0)
+    # When set, ``logistic_c`` holds at this many training matches and C grows in proportion
+    # on fewer (C * n is the weight of the data against the L2 penalty: the penalty per
+    # match then stays what it is on the reference set instead of swamping a small league).
+    # None: C = logistic_c at any size (ADR-0025).
+    logistic_c_reference_matches: int | None = Field(default=None, ge=1)
     blend_weight: float = Field(default=0.5, ge=0, le=1)  # weight of LightGBM in the blend
     # Training weight of a match = season_decay ** (seasons between its season and the
     # newest training season): older football counts less. 1.0 weighs every season alike.
@@ -215,11 +220,19 @@ class OutcomeModel:
         )
         return booster
 
+    def logistic_c_for(self, n_matches: int) -> float:
+        """The logistic regression's C for a training set of ``n_matches`` matches."""
+        reference = self.params.logistic_c_reference_matches
+        if reference is None or n_matches >= reference:
+            return self.params.logistic_c
+        return self.params.logistic_c * reference / max(n_matches, 1)
+
     def _fit_logistic(self, x: FloatArray, y: IntArray, w: FloatArray) -> Pipeline:
+        c = self.logistic_c_for(len(y))
         key = ""
         if self._cache is not None:
             digest = hashlib.sha1(usedforsecurity=False)
-            for part in (x, y, w, np.array([self.params.logistic_c])):
+            for part in (x, y, w, np.array([c])):
                 digest.update(np.ascontiguousarray(part).tobytes())
             key = digest.hexdigest()
             if key in self._cache:
@@ -227,7 +240,7 @@ class OutcomeModel:
         pipe = make_pipeline(
             median_imputer(add_indicator=True),
             StandardScaler(),
-            LogisticRegression(C=self.params.logistic_c, max_iter=300, tol=1e-4),
+            LogisticRegression(C=c, max_iter=300, tol=1e-4),
         )
         pipe.fit(x, y, logisticregression__sample_weight=w)
         if self._cache is not None:

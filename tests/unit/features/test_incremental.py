@@ -251,3 +251,20 @@ def test_parts_of_a_timeline_follow_date_groups(make_matches: Callable[..., pd.D
     assert tl.rows(2, 3).n == 1 and tl.rows(2, 3).n_teams == tl.n_teams
     with pytest.raises(ValueError, match="date groups"):
         tl.rows(1, 3)
+
+
+def test_per_league_elo_switches_rebuild_the_whole_timeline(season: pd.DataFrame) -> None:
+    """Their windows of recent results are not in the saved state: no carrying on."""
+    switched = PARAMS.model_copy(
+        update={
+            "elo": PARAMS.elo.model_copy(update={"home_advantage_from": "results"}),
+            "elo_variants": PARAMS.elo_variants.model_copy(update={"league_k_window": 60}),
+        }
+    )
+    dates = _dates(season)
+    today, tomorrow = _day(season, dates[150]), _day(season, dates[151])
+    update = _carry_on(today, tomorrow, switched)
+    assert update.reused_rows == 0
+    assert update.reason == "the per-league Elo switches are rebuilt each run"
+    expected = build_features(tomorrow, switched)
+    pd.testing.assert_frame_equal(update.features, expected, check_exact=True)

@@ -13,18 +13,33 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matchcast.data import columns as c
 from matchcast.features.build import build_features
-from matchcast.features.params import FeatureParams, FormParams, PriorParams
+from matchcast.features.params import (
+    EloParams,
+    EloVariantParams,
+    FeatureParams,
+    FormParams,
+    PriorParams,
+)
 
 PARAMS = FeatureParams(
     league_levels={"E0": 1, "E1": 2},
     prior=PriorParams(min_teams=3, active_days=30),
     form=FormParams(windows=[2, 3], venue_windows=[2]),
     use_market_features=True,
+)
+# The per-league switches: Elo home advantage from the league's own results instead of the
+# rating residuals, and each league's best-fitting K.
+PER_LEAGUE = PARAMS.model_copy(
+    update={
+        "elo": EloParams(home_advantage_from="results", home_advantage_prior_matches=2.0),
+        "elo_variants": EloVariantParams(league_k_window=5),
+    }
 )
 TEAMS = ["a", "b", "c", "d", "e", "f", "g"]
 START = pd.Timestamp("2020-08-01")
@@ -74,10 +89,11 @@ def frame(
     return m.drop_duplicates(c.MATCH_ID).reset_index(drop=True)
 
 
+@pytest.mark.parametrize("params", [PARAMS, PER_LEAGUE], ids=["default", "per_league"])
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_future_never_changes_the_past(
-    make_matches: Callable[..., pd.DataFrame], data: st.DataObject
+    make_matches: Callable[..., pd.DataFrame], data: st.DataObject, params: FeatureParams
 ) -> None:
     base = data.draw(st.lists(fixture(), min_size=6, max_size=40), label="fixtures")
     anchor = data.draw(st.sampled_from(base), label="T at the kick-off of")
@@ -100,8 +116,8 @@ def test_future_never_changes_the_past(
         st.lists(fixture(min_day=first_later[0], min_hour=first_later[1]), max_size=6),
         label="added",
     )
-    before = build_features(frame(make_matches, past + future), PARAMS)
-    after = build_features(frame(make_matches, past + mutated + added), PARAMS)
+    before = build_features(frame(make_matches, past + future), params)
+    after = build_features(frame(make_matches, past + mutated + added), params)
     cutoff_ts = (START + pd.Timedelta(days=t_day, hours=t_hour)).tz_localize("UTC")
     keep_ids = set(frame(make_matches, past)[c.MATCH_ID]) if past else set()
     cols = [col for col in before.columns if col.startswith(("f_", "m_"))]

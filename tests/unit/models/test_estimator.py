@@ -264,3 +264,23 @@ def test_a_fit_keeps_the_newest_whole_seasons_within_the_cap(frame: pd.DataFrame
     np.testing.assert_array_equal(loose.predict_proba(frame), uncapped.predict_proba(frame))
     # The newest season is kept even when it alone is over the cap.
     assert newest_seasons(frame, 10).season.unique().tolist() == ["2019-20"]
+
+
+def test_logistic_penalty_per_match_holds_below_the_reference_size(frame: pd.DataFrame) -> None:
+    """With a reference size, C grows as the training set shrinks (a small league's
+    logistic half is not swamped by a penalty tuned on 150k matches); above it, unchanged."""
+    params = ModelParams(kind="logistic", logistic_c=1e-4, logistic_c_reference_matches=4000)
+    model = OutcomeModel(params).fit(frame, refit=True)  # 4,000 matches (5 seasons)
+    assert model.logistic is not None
+    assert model.logistic[-1].get_params()["C"] == pytest.approx(1e-4)  # at the reference: as given
+    assert model.logistic_c_for(1000) == pytest.approx(4e-4)
+    assert model.logistic_c_for(10_000) == pytest.approx(1e-4)
+    small = frame[frame.season >= "2018-19"]  # 1,600 matches: C 2.5 times larger
+    fitted = OutcomeModel(params).fit(small, refit=True)
+    plain = OutcomeModel(params.model_copy(update={"logistic_c_reference_matches": None}))
+    plain.fit(small, refit=True)
+    assert fitted.logistic is not None and plain.logistic is not None
+    assert fitted.logistic[-1].get_params()["C"] == pytest.approx(2.5e-4)
+    assert plain.logistic[-1].get_params()["C"] == pytest.approx(1e-4)
+    # the weaker penalty lets the coefficients grow: further from the class prior
+    assert np.abs(fitted.logistic[-1].coef_).sum() > np.abs(plain.logistic[-1].coef_).sum()
