@@ -118,4 +118,4 @@ def test_one_worker_keeps_the_study_in_memory(frame: pd.DataFrame) -> None:
 
 def test_a_spawned_worker_needs_a_file_source(frame: pd.DataFrame) -> None:
     with pytest.raises(TypeError, match="file source"):
-        pickle.dumps(FoldObjective(FAST, TuningParams(), frame))
+        pickle.dumps(FoldObjective(FAST, TuningParams(), []))

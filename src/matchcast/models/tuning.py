@@ -241,38 +241,43 @@ def _fold_log_loss(
 class FoldObjective:
     """Mean validation log-loss of a trial's settings over the walk-forward folds.
 
-    Picklable for spawned tuning workers: it then carries the path of the training frame
-    and each worker builds the folds (and its own cache of fitted logistic models) once.
+    Picklable for spawned tuning workers when it knows the path of the training frame:
+    only that path travels, and each worker builds the folds (and its own cache of fitted
+    logistic models) once.
     """
 
     def __init__(
-        self, base: ModelParams, budget: TuningParams, source: pd.DataFrame | Path
+        self,
+        base: ModelParams,
+        budget: TuningParams,
+        folds: list[tuple[str, pd.DataFrame, pd.DataFrame]],
+        path: Path | None = None,
     ) -> None:
-        """Score ``base`` updated with each trial's values on ``source``'s folds."""
+        """Score ``base`` updated with each trial's values on ``folds`` (built from ``path``)."""
         self.base = base
         self.budget = budget
-        self.source = source
-        self._folds: list[tuple[str, pd.DataFrame, pd.DataFrame]] | None = None
+        self.path = path
+        self._folds: list[tuple[str, pd.DataFrame, pd.DataFrame]] | None = folds
         self._cache: dict[str, Any] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         """Only the recipe travels to another process, never the folds or the cache."""
-        if not isinstance(self.source, Path):
+        if self.path is None:
             raise TypeError("a tuning objective sent to another process needs a file source")
-        return {"base": self.base, "budget": self.budget, "source": self.source}
+        return {"base": self.base, "budget": self.budget, "path": self.path}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Rebuild from the recipe; folds are read on the first trial."""
-        self.base, self.budget, self.source = state["base"], state["budget"], state["source"]
+        self.base, self.budget, self.path = state["base"], state["budget"], state["path"]
         self._folds, self._cache = None, {}
 
     @property
     def folds(self) -> list[tuple[str, pd.DataFrame, pd.DataFrame]]:
-        """The validation folds (read from the source on first use)."""
+        """The validation folds (read from the file on first use in a spawned worker)."""
         if self._folds is None:
-            frame = pd.read_parquet(self.source) if isinstance(self.source, Path) else self.source
+            assert self.path is not None  # only an unpickled objective has no folds
             self._folds = walk_forward_folds(
-                frame, self.budget.folds, self.budget.train_window_seasons
+                pd.read_parquet(self.path), self.budget.folds, self.budget.train_window_seasons
             )
         return self._folds
 
@@ -314,14 +319,14 @@ def tune(
     """
     started = time.perf_counter()
     data = frame.loc[frame[C.RESULT].notna()]
-    walk_forward_folds(data, budget.folds, budget.train_window_seasons)  # enough seasons?
+    folds = walk_forward_folds(data, budget.folds, budget.train_window_seasons)
     if budget.n_trials == 0:
         return TuningResult(base, float("nan"), float("nan"), 0, 0.0)
     with tempfile.TemporaryDirectory(prefix="matchcast-tuning-") as scratch:
-        source: pd.DataFrame | Path = data
-        if budget.workers > 1:
-            source = Path(scratch) / "train.parquet"
-            data.to_parquet(source)
+        path: Path | None = None
+        if budget.workers > 1:  # the spawned workers read the frame from here
+            path = Path(scratch) / "train.parquet"
+            data.to_parquet(path)
         spec = StudySpec(
             name=f"matchcast-tuning-{uuid.uuid4().hex[:12]}",
             seed=budget.seed,
@@ -333,7 +338,8 @@ def tune(
             else None,
         )
         study = create_study(spec, _default_values(base))
-        per_worker = run_workers(study, spec, FoldObjective(base, budget, source), budget.workers)
+        objective = FoldObjective(base, budget, folds, path)
+        per_worker = run_workers(study, spec, objective, budget.workers)
         all_trials = study.get_trials(deepcopy=False)
     complete = [t for t in all_trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
