@@ -41,6 +41,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from tests.fixtures.scratch_project import store_env  # noqa: E402
 from tests.fixtures.simulated_site import SimulatedSite  # noqa: E402
 
 from matchcast.config import get_settings  # noqa: E402
@@ -138,9 +139,7 @@ def main() -> None:
         os.environ.update(
             {
                 "MATCHCAST_FOOTBALL_DATA": url,
-                "MATCHCAST_DATABASE_URL": f"sqlite:///{work / 'store.db'}",
-                "MATCHCAST_MLFLOW_TRACKING_URI": f"sqlite:///{work / 'mlflow.db'}",
-                "MATCHCAST_MLFLOW_ARTIFACT_ROOT": str(work / "mlartifacts"),
+                **store_env(work),
                 "MATCHCAST_PROJECT_DIR": str(work),
             }
         )

@@ -29,6 +29,7 @@ import pytest
 import time_machine
 import yaml
 from fastapi.testclient import TestClient
+from tests.fixtures.scratch_project import store_env
 from tests.fixtures.simulated_site import MatchRef, SimulatedSite
 
 from matchcast.app.main import create_app
@@ -86,9 +87,7 @@ def days(shared_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         os.environ.update(
             {
                 "MATCHCAST_FOOTBALL_DATA": url,
-                "MATCHCAST_DATABASE_URL": f"sqlite:///{work / 'store.db'}",
-                "MATCHCAST_MLFLOW_TRACKING_URI": f"sqlite:///{work / 'mlflow.db'}",
-                "MATCHCAST_MLFLOW_ARTIFACT_ROOT": str(work / "mlartifacts"),
+                **store_env(work),
                 "MATCHCAST_PROJECT_DIR": str(work),
             }
         )
